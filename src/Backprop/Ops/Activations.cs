@@ -1,0 +1,86 @@
+using Backprop.Kernels;
+
+namespace Backprop;
+
+/// <summary>Activation functions and the softmax family, each forward next to its backward rule.</summary>
+public sealed partial class Tensor
+{
+    /// <summary>Logistic sigmoid 1/(1+e⁻ˣ) (<c>torch.sigmoid</c>).</summary>
+    public Tensor Sigmoid()
+    {
+        var y = Map(new SigmoidOp(), "Sigmoid");
+        return Node.Record(y, "SigmoidBackward", [this], g => [g * y * (1 - y)], y);
+    }
+
+    /// <summary>Hyperbolic tangent (<c>torch.tanh</c>).</summary>
+    public Tensor Tanh()
+    {
+        var y = Map(new TanhOp(), "Tanh");
+        return Node.Record(y, "TanhBackward", [this], g => [g * (1 - y * y)], y);
+    }
+
+    /// <summary>max(x, 0) (<c>torch.relu</c>); the gradient at 0 is 0.</summary>
+    public Tensor Relu()
+    {
+        var y = Map(new ReluOp(), "Relu");
+        return Node.Record(y, "ReluBackward", [this], g => [g * (y > 0)], y);
+    }
+
+    /// <summary>x for x &gt; 0, else slope·x (<c>torch.nn.functional.leaky_relu</c>).</summary>
+    public Tensor LeakyRelu(double negativeSlope = 0.01) =>
+        Node.Record(Map(new LeakyReluOp(negativeSlope), "LeakyRelu"), "LeakyReluBackward", [this], g =>
+        {
+            var positive = this > 0;
+            return [g * (positive + (1 - positive) * negativeSlope)];
+        }, this);
+
+    /// <summary>
+    /// Gaussian error linear unit x·Φ(x) (<c>torch.nn.functional.gelu</c>); <paramref name="approximate"/> "tanh" selects
+    /// PyTorch's tanh approximation.
+    /// </summary>
+    public Tensor Gelu(string approximate = "none")
+    {
+        bool tanh = approximate switch
+        {
+            "none" => false,
+            "tanh" => true,
+            _ => throw new ArgumentException($"Gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\"."),
+        };
+        return Node.Record(Map(new GeluOp(tanh), "Gelu"), "GeluBackward", [this], g => [g * GeluDerivative(tanh)], this);
+    }
+
+    private Tensor GeluDerivative(bool tanh)
+    {
+        if (!tanh) return 0.5 * (1 + (this * (1 / Math.Sqrt(2))).Erf()) + this * (this * this * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
+        const double k = 0.7978845608028654; // sqrt(2/pi)
+        var t = ((this + this * this * this * 0.044715) * k).Tanh();
+        return 0.5 * (1 + t) + 0.5 * this * (1 - t * t) * k * (1 + this * this * (3 * 0.044715));
+    }
+
+    /// <summary>Softmax along <paramref name="dim"/>, computed stably by subtracting the max (<c>torch.softmax</c>).</summary>
+    public Tensor Softmax(int dim)
+    {
+        int d = ShapeUtil.NormalizeDim(dim, Rank, "Softmax");
+        var y = SoftmaxForward(d, log: false, "Softmax");
+        return Node.Record(y, "SoftmaxBackward", [this], g => [y * (g - (g * y).Sum(d, keepDim: true))], y);
+    }
+
+    /// <summary>log(softmax(x)) along <paramref name="dim"/>, computed without overflow (<c>torch.log_softmax</c>).</summary>
+    public Tensor LogSoftmax(int dim)
+    {
+        int d = ShapeUtil.NormalizeDim(dim, Rank, "LogSoftmax");
+        var y = SoftmaxForward(d, log: true, "LogSoftmax");
+        return Node.Record(y, "LogSoftmaxBackward", [this], g => [g - y.Exp() * g.Sum(d, keepDim: true)], y);
+    }
+
+    private Tensor SoftmaxForward(int dim, bool log, string op)
+    {
+        if (!DType.IsFloatingPoint()) throw NotFloat(op, DType);
+        var x = Dense();
+        var y = Empty(shape, DType);
+        var (outer, size, inner) = ShapeUtil.AroundDim(shape, dim);
+        if (DType == DType.Float32) ReductionKernels.Softmax(x.Span<float>(), outer, size, inner, y.Span<float>(), log);
+        else ReductionKernels.Softmax(x.Span<double>(), outer, size, inner, y.Span<double>(), log);
+        return y;
+    }
+}

@@ -1,0 +1,183 @@
+using Backprop.Kernels;
+
+namespace Backprop;
+
+/// <summary>Broadcasting arithmetic (+ − × ÷), each forward next to its backward rule.</summary>
+public sealed partial class Tensor
+{
+    /// <summary>Elementwise sum with broadcasting (<c>torch.add</c>).</summary>
+    public static Tensor operator +(Tensor a, Tensor b)
+    {
+        int[] sa = a.shape, sb = b.shape; DType da = a.DType, db = b.DType;
+        return Node.Record(Binary<AddOp>(a, b, "Add"), "AddBackward", [a, b], g => [g.SumTo(sa, da), g.SumTo(sb, db)]);
+    }
+
+    /// <summary>Elementwise difference with broadcasting (<c>torch.sub</c>).</summary>
+    public static Tensor operator -(Tensor a, Tensor b)
+    {
+        int[] sa = a.shape, sb = b.shape; DType da = a.DType, db = b.DType;
+        return Node.Record(Binary<SubOp>(a, b, "Sub"), "SubBackward", [a, b], g => [g.SumTo(sa, da), (-g).SumTo(sb, db)]);
+    }
+
+    /// <summary>Elementwise product with broadcasting (<c>torch.mul</c>).</summary>
+    public static Tensor operator *(Tensor a, Tensor b) =>
+        Node.Record(Binary<MulOp>(a, b, "Mul"), "MulBackward", [a, b],
+            g => [a.RequiresGrad ? (g * b).SumTo(a.shape, a.DType) : null, b.RequiresGrad ? (g * a).SumTo(b.shape, b.DType) : null], a, b);
+
+    /// <summary>Elementwise true division with broadcasting (<c>torch.div</c>); Int64 operands give Float32.</summary>
+    public static Tensor operator /(Tensor a, Tensor b)
+    {
+        if (!a.DType.IsFloatingPoint() && !b.DType.IsFloatingPoint()) { a = a.To(DType.Float32); b = b.To(DType.Float32); }
+        return Node.Record(Binary<DivOp>(a, b, "Div"), "DivBackward", [a, b],
+            g => [a.RequiresGrad ? (g / b).SumTo(a.shape, a.DType) : null, b.RequiresGrad ? (-g * a / (b * b)).SumTo(b.shape, b.DType) : null], a, b);
+    }
+
+    /// <summary>Elementwise negation (<c>torch.neg</c>).</summary>
+    public static Tensor operator -(Tensor a) =>
+        Node.Record(a.DType.IsFloatingPoint() ? a.Map(new NegOp(), "Neg") : Binary<SubOp>(ScalarLike(0, a), a, "Neg"), "NegBackward", [a], g => [-g]);
+
+    /// <summary>Adds a scalar.</summary>
+    public static Tensor operator +(Tensor a, double b) => a + ScalarLike(b, a);
+    /// <summary>Adds a scalar.</summary>
+    public static Tensor operator +(double a, Tensor b) => ScalarLike(a, b) + b;
+    /// <summary>Subtracts a scalar.</summary>
+    public static Tensor operator -(Tensor a, double b) => a - ScalarLike(b, a);
+    /// <summary>Subtracts from a scalar.</summary>
+    public static Tensor operator -(double a, Tensor b) => ScalarLike(a, b) - b;
+    /// <summary>Multiplies by a scalar.</summary>
+    public static Tensor operator *(Tensor a, double b) => a * ScalarLike(b, a);
+    /// <summary>Multiplies by a scalar.</summary>
+    public static Tensor operator *(double a, Tensor b) => ScalarLike(a, b) * b;
+    /// <summary>Divides by a scalar.</summary>
+    public static Tensor operator /(Tensor a, double b) => a / ScalarLike(b, a);
+    /// <summary>Divides a scalar by each element.</summary>
+    public static Tensor operator /(double a, Tensor b) => ScalarLike(a, b) / b;
+
+    /// <summary>Elementwise maximum with broadcasting (<c>torch.maximum</c>); ties split the gradient evenly.</summary>
+    public static Tensor Maximum(Tensor a, Tensor b) => MinMax<MaxOp>(a, b, "MaximumBackward");
+
+    /// <summary>Elementwise minimum with broadcasting (<c>torch.minimum</c>); ties split the gradient evenly.</summary>
+    public static Tensor Minimum(Tensor a, Tensor b) => MinMax<MinOp>(a, b, "MinimumBackward");
+
+    private static Tensor MinMax<TOp>(Tensor a, Tensor b, string name) where TOp : IBinaryOp<TOp>
+    {
+        var y = Binary<TOp>(a, b, name[..^8]);
+        return Node.Record(y, name, [a, b], g =>
+        {
+            bool max = typeof(TOp) == typeof(MaxOp);
+            var wins = max ? a.Gt(b) : a.Lt(b);
+            var share = wins + a.Eq(b) * 0.5; // a's share of the gradient
+            return [(g * share).SumTo(a.shape, a.DType), (g * (1 - share)).SumTo(b.shape, b.DType)];
+        }, a, b);
+    }
+
+    /// <summary>Picks <paramref name="a"/> where <paramref name="condition"/> is nonzero, else <paramref name="b"/>, with broadcasting (<c>torch.where</c>).</summary>
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b)
+    {
+        var dtype = DTypeExtensions.Promote(a.DType, b.DType);
+        var shape = ShapeUtil.Broadcast(ShapeUtil.Broadcast(condition.shape, a.shape, "Where"), b.shape, "Where");
+        var mask = condition.Ne(ScalarLike(0, condition)).Detach().To(dtype);
+        var y = Empty(shape, dtype);
+        var ac = a.Detach().To(dtype); var bc = b.Detach().To(dtype);
+        if (dtype == DType.Float32) WhereKernel<float>(mask, ac, bc, y);
+        else if (dtype == DType.Float64) WhereKernel<double>(mask, ac, bc, y);
+        else WhereKernel<long>(mask, ac, bc, y);
+        return Node.Record(y, "WhereBackward", [a, b],
+            g => [(g * mask).SumTo(a.shape, a.DType), (g * (1 - mask)).SumTo(b.shape, b.DType)], mask);
+    }
+
+    private static void WhereKernel<T>(Tensor mask, Tensor a, Tensor b, Tensor y) where T : unmanaged, INumber<T>
+    {
+        var m = mask.Expand(y.shape); var ea = a.Expand(y.shape); var eb = b.Expand(y.shape);
+        T[] ma = m.Array<T>(), aa = ea.Array<T>(), ba = eb.Array<T>();
+        var dst = y.Span<T>();
+        var loop = new StridedLoop(y.shape, m.strides, m.Offset, ea.strides, ea.Offset, eb.strides, eb.Offset);
+        int n = loop.RowLength, sm = loop.InnerStrideA, sa = loop.InnerStrideB, sb = loop.InnerStrideC, row = 0;
+        while (loop.MoveNext())
+        {
+            int om = loop.OffsetA, oa = loop.OffsetB, ob = loop.OffsetC;
+            for (int i = 0; i < n; i++, om += sm, oa += sa, ob += sb) dst[row + i] = ma[om] != T.Zero ? aa[oa] : ba[ob];
+            row += n;
+        }
+    }
+
+    /// <summary>Mask of a == b (1 where true, 0 elsewhere, in the operands' promoted dtype) (<c>torch.eq</c>).</summary>
+    public Tensor Eq(Tensor other) => Binary<EqOp>(this, other, "Eq");
+    /// <summary>Mask of a != b (<c>torch.ne</c>).</summary>
+    public Tensor Ne(Tensor other) => Binary<NeOp>(this, other, "Ne");
+    /// <summary>Mask of a &lt; b (<c>torch.lt</c>).</summary>
+    public Tensor Lt(Tensor other) => Binary<LtOp>(this, other, "Lt");
+    /// <summary>Mask of a &lt;= b (<c>torch.le</c>).</summary>
+    public Tensor Le(Tensor other) => Binary<LeOp>(this, other, "Le");
+    /// <summary>Mask of a &gt; b (<c>torch.gt</c>).</summary>
+    public Tensor Gt(Tensor other) => Binary<GtOp>(this, other, "Gt");
+    /// <summary>Mask of a &gt;= b (<c>torch.ge</c>).</summary>
+    public Tensor Ge(Tensor other) => Binary<GeOp>(this, other, "Ge");
+    /// <summary>Mask of a == value.</summary>
+    public Tensor Eq(double value) => Eq(ScalarLike(value, this));
+    /// <summary>Mask of a &gt; value.</summary>
+    public Tensor Gt(double value) => Gt(ScalarLike(value, this));
+    /// <summary>Mask of a &lt; value.</summary>
+    public Tensor Lt(double value) => Lt(ScalarLike(value, this));
+    /// <summary>Mask of a &gt; b.</summary>
+    public static Tensor operator >(Tensor a, Tensor b) => a.Gt(b);
+    /// <summary>Mask of a &lt; b.</summary>
+    public static Tensor operator <(Tensor a, Tensor b) => a.Lt(b);
+    /// <summary>Mask of a &gt;= b.</summary>
+    public static Tensor operator >=(Tensor a, Tensor b) => a.Ge(b);
+    /// <summary>Mask of a &lt;= b.</summary>
+    public static Tensor operator <=(Tensor a, Tensor b) => a.Le(b);
+    /// <summary>Mask of a &gt; value.</summary>
+    public static Tensor operator >(Tensor a, double b) => a.Gt(ScalarLike(b, a));
+    /// <summary>Mask of a &lt; value.</summary>
+    public static Tensor operator <(Tensor a, double b) => a.Lt(ScalarLike(b, a));
+    /// <summary>Mask of a &gt;= value.</summary>
+    public static Tensor operator >=(Tensor a, double b) => a.Ge(ScalarLike(b, a));
+    /// <summary>Mask of a &lt;= value.</summary>
+    public static Tensor operator <=(Tensor a, double b) => a.Le(ScalarLike(b, a));
+
+    /// <summary>A 0-d tensor for a scalar operand: the tensor's dtype, or Float32 for a fractional value against Int64.</summary>
+    internal static Tensor ScalarLike(double value, Tensor like) =>
+        Scalar(value, like.DType.IsFloatingPoint() || value != Math.Floor(value) ? (like.DType.IsFloatingPoint() ? like.DType : DType.Float32) : DType.Int64);
+
+    /// <summary>Forward of a broadcasting binary op (no autograd).</summary>
+    internal static Tensor Binary<TOp>(Tensor a, Tensor b, string op) where TOp : IBinaryOp<TOp>
+    {
+        var dtype = DTypeExtensions.Promote(a.DType, b.DType);
+        if (a.DType != dtype) a = a.Detach().To(dtype);
+        if (b.DType != dtype) b = b.Detach().To(dtype);
+        var y = Empty(ShapeUtil.SameShape(a.shape, b.shape) ? a.shape : ShapeUtil.Broadcast(a.shape, b.shape, op), dtype);
+        switch (dtype)
+        {
+            case DType.Float32: BinaryInto<float, TOp>(a, b, y); break;
+            case DType.Float64: BinaryInto<double, TOp>(a, b, y); break;
+            default: BinaryInto<long, TOp>(a, b, y); break;
+        }
+        return y;
+    }
+
+    private static void BinaryInto<T, TOp>(Tensor a, Tensor b, Tensor y) where T : unmanaged, INumber<T> where TOp : IBinaryOp<TOp>
+    {
+        if (a.IsContiguous && b.IsContiguous && ShapeUtil.SameShape(a.shape, b.shape))
+            BinaryKernel.Flat<T, TOp>(a.Span<T>(), b.Span<T>(), y.Span<T>());
+        else
+            BinaryKernel.Run<T, TOp>(a.Array<T>(), a.Offset, ShapeUtil.BroadcastStrides(a.shape, a.strides, y.shape),
+                b.Array<T>(), b.Offset, ShapeUtil.BroadcastStrides(b.shape, b.strides, y.shape), y.Span<T>(), y.shape);
+    }
+
+    /// <summary>Sums a broadcast gradient back to <paramref name="target"/>'s shape and converts it to its dtype.</summary>
+    internal Tensor SumTo(int[] target, DType dtype)
+    {
+        var g = this;
+        if (!ShapeUtil.SameShape(shape, target))
+        {
+            int lead = Rank - target.Length;
+            var dims = new List<int>();
+            for (int i = 0; i < Rank; i++)
+                if (i < lead || (target[i - lead] == 1 && shape[i] != 1)) dims.Add(i);
+            if (dims.Count > 0) g = g.Sum([.. dims], keepDim: true);
+            g = g.Reshape(target);
+        }
+        return g.DType == dtype ? g : g.To(dtype);
+    }
+}

@@ -1,0 +1,86 @@
+using Backprop.Kernels;
+
+namespace Backprop;
+
+/// <summary>
+/// In-place updates (PyTorch's trailing-underscore methods). They bump the storage's version counter and are not
+/// recorded by autograd: use them on tensors that do not require grad, or inside <see cref="Autograd.NoGrad"/>, as
+/// optimizers do.
+/// </summary>
+public sealed partial class Tensor
+{
+    /// <summary>this += alpha·other, with other broadcast to this tensor's shape (<c>tensor.add_(other, alpha=alpha)</c>).</summary>
+    public Tensor Add_(Tensor other, double alpha = 1) => Update<AddOp>(alpha == 1 ? other : other * alpha, "Add_");
+
+    /// <summary>this += value (<c>tensor.add_(value)</c>).</summary>
+    public Tensor Add_(double value) => Update<AddOp>(ScalarLike(value, this), "Add_");
+
+    /// <summary>this −= alpha·other (<c>tensor.sub_</c>).</summary>
+    public Tensor Sub_(Tensor other, double alpha = 1) => Update<SubOp>(alpha == 1 ? other : other * alpha, "Sub_");
+
+    /// <summary>this ×= other (<c>tensor.mul_</c>).</summary>
+    public Tensor Mul_(Tensor other) => Update<MulOp>(other, "Mul_");
+
+    /// <summary>this ×= value (<c>tensor.mul_</c>).</summary>
+    public Tensor Mul_(double value) => Update<MulOp>(ScalarLike(value, this), "Mul_");
+
+    /// <summary>this ÷= other (<c>tensor.div_</c>).</summary>
+    public Tensor Div_(Tensor other) => Update<DivOp>(other, "Div_");
+
+    /// <summary>Sets every element to zero (<c>tensor.zero_()</c>).</summary>
+    public Tensor Zero_() => Fill_(0);
+
+    /// <summary>Sets every element to <paramref name="value"/> (<c>tensor.fill_</c>).</summary>
+    public Tensor Fill_(double value)
+    {
+        CheckInPlace("Fill_");
+        return CopyFrom(ScalarLike(value, this));
+    }
+
+    /// <summary>Copies <paramref name="source"/> (broadcast, converted to this dtype) into this tensor (<c>tensor.copy_</c>).</summary>
+    public Tensor Copy_(Tensor source)
+    {
+        CheckInPlace("Copy_");
+        return CopyFrom(source);
+    }
+
+    internal Tensor CopyFrom(Tensor source)
+    {
+        var src = source.Detach().To(DType).Expand(shape);
+        switch (Storage.Data)
+        {
+            case float[] f: CopyKernels.Copy(src.Array<float>(), src.Offset, src.strides, f, Offset, strides, shape); break;
+            case double[] d: CopyKernels.Copy(src.Array<double>(), src.Offset, src.strides, d, Offset, strides, shape); break;
+            case long[] l: CopyKernels.Copy(src.Array<long>(), src.Offset, src.strides, l, Offset, strides, shape); break;
+        }
+        BumpVersion();
+        return this;
+    }
+
+    private Tensor Update<TOp>(Tensor other, string op) where TOp : IBinaryOp<TOp>
+    {
+        CheckInPlace(op);
+        if (!ShapeUtil.SameShape(ShapeUtil.Broadcast(shape, other.shape, op), shape))
+            throw new ArgumentException($"{op}: a tensor of shape {other.ShapeString} cannot be broadcast to the in-place target's shape {ShapeString}.");
+        if (IsContiguous && other.IsContiguous && other.DType == DType && ShapeUtil.SameShape(shape, other.shape))
+        {
+            switch (DType)
+            {
+                case DType.Float32: BinaryKernel.Flat<float, TOp>(Span<float>(), other.Span<float>(), Span<float>()); break;
+                case DType.Float64: BinaryKernel.Flat<double, TOp>(Span<double>(), other.Span<double>(), Span<double>()); break;
+                default: BinaryKernel.Flat<long, TOp>(Span<long>(), other.Span<long>(), Span<long>()); break;
+            }
+            BumpVersion();
+            return this;
+        }
+        return CopyFrom(Binary<TOp>(Detach(), other.Detach(), op));
+    }
+
+    private void CheckInPlace(string op)
+    {
+        if (!Autograd.IsGradEnabled || !RequiresGrad) return;
+        throw new InvalidOperationException(IsLeaf
+            ? $"{op}: a leaf tensor that requires grad (shape {ShapeString}) is being used in an in-place operation. Do the update inside Autograd.NoGrad(), as optimizers do."
+            : $"{op}: in-place operations on tensors recorded by autograd (this one by {GradFn!.Name}) are not supported; use the out-of-place form.");
+    }
+}

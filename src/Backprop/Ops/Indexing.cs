@@ -1,0 +1,203 @@
+using Backprop.Kernels;
+using static Backprop.Kernels.IndexKernels;
+
+namespace Backprop;
+
+/// <summary>Index-driven ops (index_select, gather, scatter, cat, stack, split, masked_select) with their backward rules.</summary>
+public sealed partial class Tensor
+{
+    /// <summary>The entries at <paramref name="index"/> (1-D Int64) along <paramref name="dim"/> (<c>torch.index_select</c>).</summary>
+    public Tensor IndexSelect(int dim, Tensor index)
+    {
+        int d = ShapeUtil.NormalizeDim(dim, Rank, "IndexSelect");
+        var idx = CheckIndex(index, "IndexSelect", Rank == 0 ? 1 : shape[d], d);
+        if (index.Rank > 1) throw new ArgumentException($"IndexSelect: index must be 1-D, got shape {index.ShapeString}.");
+        var x = Dense();
+        var (outer, size, inner) = ShapeUtil.AroundDim(shape, d);
+        var outShape = Rank == 0 ? [] : (int[])shape.Clone();
+        if (Rank > 0) outShape[d] = idx.Length;
+        var y = Empty(outShape, DType);
+        switch (DType)
+        {
+            case DType.Float32: IndexKernels.IndexSelect<float>(x.Span<float>(), outer, size, inner, idx, y.Span<float>()); break;
+            case DType.Float64: IndexKernels.IndexSelect<double>(x.Span<double>(), outer, size, inner, idx, y.Span<double>()); break;
+            default: IndexKernels.IndexSelect<long>(x.Span<long>(), outer, size, inner, idx, y.Span<long>()); break;
+        }
+        int[] s = shape; var dt = DType;
+        return Node.Record(y, "IndexSelectBackward", [this], g => [Zeros(s, dt).IndexAdd(d, index, g)], index);
+    }
+
+    /// <summary>A copy of this tensor with <paramref name="source"/>'s slices added at <paramref name="index"/> along <paramref name="dim"/> (<c>torch.index_add</c>).</summary>
+    public Tensor IndexAdd(int dim, Tensor index, Tensor source)
+    {
+        int d = ShapeUtil.NormalizeDim(dim, Rank, "IndexAdd");
+        var idx = CheckIndex(index, "IndexAdd", shape[d], d);
+        var y = Detach().CopyData();
+        var src = source.Detach().To(DType).Dense();
+        var (outer, size, inner) = ShapeUtil.AroundDim(shape, d);
+        if (src.Numel != outer * idx.Length * inner)
+            throw new ArgumentException($"IndexAdd: source of shape {source.ShapeString} does not match {idx.Length} indices into dimension {d} of shape {ShapeString}.");
+        switch (DType)
+        {
+            case DType.Float32: IndexKernels.IndexAdd(y.Span<float>(), outer, size, inner, idx, src.Span<float>()); break;
+            case DType.Float64: IndexKernels.IndexAdd(y.Span<double>(), outer, size, inner, idx, src.Span<double>()); break;
+            default: IndexKernels.IndexAdd(y.Span<long>(), outer, size, inner, idx, src.Span<long>()); break;
+        }
+        return Node.Record(y, "IndexAddBackward", [this, source], g => [g, g.IndexSelect(d, index).To(source.DType)], index);
+    }
+
+    /// <summary>Values picked along <paramref name="dim"/> by an Int64 index of the same rank: out[i][j] = x[i][index[i][j]] for dim 1 (<c>torch.gather</c>).</summary>
+    public Tensor Gather(int dim, Tensor index)
+    {
+        int d = ShapeUtil.NormalizeDim(dim, Rank, "Gather");
+        CheckScatterShapes(index, null, d, "Gather");
+        var idx = CheckIndex(index, "Gather", shape[d], d);
+        var x = Dense();
+        var y = Empty(index.shape, DType);
+        RunScatter(ScatterMode.Gather, x, y, idx, index.shape, d);
+        int[] s = shape; var dt = DType;
+        return Node.Record(y, "GatherBackward", [this], g => [Zeros(s, dt).ScatterAdd(d, index, g)], index);
+    }
+
+    /// <summary>A copy with <paramref name="source"/>'s values written at index positions along <paramref name="dim"/> (<c>torch.scatter</c>).</summary>
+    public Tensor Scatter(int dim, Tensor index, Tensor source) => ScatterCore(dim, index, source, add: false);
+
+    /// <summary>A copy with <paramref name="source"/>'s values added at index positions along <paramref name="dim"/> (<c>torch.scatter_add</c>).</summary>
+    public Tensor ScatterAdd(int dim, Tensor index, Tensor source) => ScatterCore(dim, index, source, add: true);
+
+    private Tensor ScatterCore(int dim, Tensor index, Tensor source, bool add)
+    {
+        string op = add ? "ScatterAdd" : "Scatter";
+        int d = ShapeUtil.NormalizeDim(dim, Rank, op);
+        CheckScatterShapes(index, source, d, op);
+        var idx = CheckIndex(index, op, shape[d], d);
+        var y = Detach().CopyData();
+        RunScatter(add ? ScatterMode.ScatterAdd : ScatterMode.Scatter, y, source.Detach().To(DType).Dense(), idx, index.shape, d);
+        var srcShape = source.shape;
+        return Node.Record(y, add ? "ScatterAddBackward" : "ScatterBackward", [this, source], g =>
+        {
+            var toSelf = add ? g : g.Scatter(d, index, ZerosLike(source).To(g.DType));
+            var toSource = g.Gather(d, index);
+            if (!ShapeUtil.SameShape(index.shape, srcShape)) toSource = EmbedInto(toSource, srcShape, z => NarrowTo(z, index.shape));
+            return [toSelf, toSource.To(source.DType)];
+        }, index);
+    }
+
+    private static Tensor NarrowTo(Tensor z, int[] target)
+    {
+        for (int i = 0; i < target.Length; i++) z = z.Slice(i, 0, target[i]);
+        return z;
+    }
+
+    private static void RunScatter(ScatterMode mode, Tensor self, Tensor other, long[] idx, int[] indexShape, int dim)
+    {
+        switch (self.DType)
+        {
+            case DType.Float32: IndexKernels.Run(mode, self.Span<float>(), self.strides, other.Span<float>(), other.strides, idx, indexShape, dim); break;
+            case DType.Float64: IndexKernels.Run(mode, self.Span<double>(), self.strides, other.Span<double>(), other.strides, idx, indexShape, dim); break;
+            default: IndexKernels.Run(mode, self.Span<long>(), self.strides, other.Span<long>(), other.strides, idx, indexShape, dim); break;
+        }
+    }
+
+    private void CheckScatterShapes(Tensor index, Tensor? source, int dim, string op)
+    {
+        if (index.Rank != Rank) throw new ArgumentException($"{op}: index has {index.Rank} dimensions (shape {index.ShapeString}) but the input has {Rank} (shape {ShapeString}); they must match.");
+        for (int i = 0; i < Rank; i++)
+        {
+            if (i != dim && index.shape[i] > shape[i])
+                throw new ArgumentException($"{op}: index shape {index.ShapeString} is larger than input shape {ShapeString} in dimension {i}.");
+            if (source is not null && index.shape[i] > source.shape[i])
+                throw new ArgumentException($"{op}: index shape {index.ShapeString} is larger than source shape {source.ShapeString} in dimension {i}.");
+        }
+    }
+
+    private static long[] CheckIndex(Tensor index, string op, int size, int dim)
+    {
+        if (index.DType != DType.Int64) throw new ArgumentException($"{op}: index must be an Int64 tensor, got {index.DType}.");
+        var idx = index.ToArray<long>();
+        foreach (var i in idx)
+            if (i < 0 || i >= size)
+                throw new IndexOutOfRangeException($"{op}: index {i} is out of bounds for dimension {dim} with size {size}.");
+        return idx;
+    }
+
+    /// <summary>Joins tensors of equal shape except in <paramref name="dim"/> (<c>torch.cat</c>).</summary>
+    public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0)
+    {
+        if (tensors.Count == 0) throw new ArgumentException("Cat: expected a non-empty list of tensors.");
+        var first = tensors[0];
+        int d = ShapeUtil.NormalizeDim(dim, first.Rank, "Cat");
+        var dtype = first.DType;
+        int total = 0;
+        foreach (var t in tensors)
+        {
+            if (t.Rank != first.Rank) throw new ArgumentException($"Cat: tensors must have the same number of dimensions, got {first.ShapeString} and {t.ShapeString}.");
+            for (int i = 0; i < t.Rank; i++)
+                if (i != d && t.shape[i] != first.shape[i])
+                    throw new ArgumentException($"Cat: sizes must match except in dimension {d}: got {first.ShapeString} and {t.ShapeString} (dimension {i}).");
+            total += t.shape[d];
+            dtype = DTypeExtensions.Promote(dtype, t.DType);
+        }
+        var outShape = (int[])first.shape.Clone();
+        outShape[d] = total;
+        var y = Empty(outShape, dtype);
+        var sizes = new int[tensors.Count];
+        int at = 0;
+        for (int k = 0; k < tensors.Count; k++)
+        {
+            sizes[k] = tensors[k].shape[d];
+            y.Slice(d, at, at + sizes[k]).CopyFrom(tensors[k]);
+            at += sizes[k];
+        }
+        y.Storage.Version = 0;
+        var inputs = tensors.ToArray();
+        return Node.Record(y, "CatBackward", inputs, g =>
+        {
+            var grads = new Tensor?[inputs.Length];
+            int off = 0;
+            for (int k = 0; k < inputs.Length; k++) { grads[k] = g.Slice(d, off, off + sizes[k]).To(inputs[k].DType); off += sizes[k]; }
+            return grads;
+        });
+    }
+
+    /// <summary>Stacks tensors of equal shape along a new dimension (<c>torch.stack</c>).</summary>
+    public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0)
+    {
+        if (tensors.Count == 0) throw new ArgumentException("Stack: expected a non-empty list of tensors.");
+        foreach (var t in tensors)
+            if (!ShapeUtil.SameShape(t.shape, tensors[0].shape))
+                throw new ArgumentException($"Stack: all tensors must have the same shape, got {tensors[0].ShapeString} and {t.ShapeString}.");
+        int d = ShapeUtil.NormalizeDim(dim, tensors[0].Rank + 1, "Stack");
+        var parts = new Tensor[tensors.Count];
+        for (int i = 0; i < parts.Length; i++) parts[i] = tensors[i].Unsqueeze(d);
+        return Cat(parts, d);
+    }
+
+    /// <summary>Views of consecutive pieces of <paramref name="splitSize"/> along <paramref name="dim"/>; the last may be smaller (<c>torch.split</c>).</summary>
+    public Tensor[] Split(int splitSize, int dim = 0)
+    {
+        if (splitSize <= 0) throw new ArgumentException($"Split: splitSize must be positive, got {splitSize}.");
+        int d = ShapeUtil.NormalizeDim(dim, Rank, "Split");
+        var parts = new List<Tensor>();
+        for (int s = 0; s < shape[d]; s += splitSize) parts.Add(Slice(d, s, Math.Min(s + splitSize, shape[d])));
+        return [.. parts];
+    }
+
+    /// <summary>At most <paramref name="chunks"/> views of near-equal size along <paramref name="dim"/> (<c>torch.chunk</c>).</summary>
+    public Tensor[] Chunk(int chunks, int dim = 0)
+    {
+        if (chunks <= 0) throw new ArgumentException($"Chunk: chunks must be positive, got {chunks}.");
+        int d = ShapeUtil.NormalizeDim(dim, Rank, "Chunk");
+        return Split(Math.Max(1, (shape[d] + chunks - 1) / chunks), d);
+    }
+
+    /// <summary>The elements where <paramref name="mask"/> (broadcast) is nonzero, as a 1-D tensor (<c>torch.masked_select</c>).</summary>
+    public Tensor MaskedSelect(Tensor mask)
+    {
+        var outShape = ShapeUtil.Broadcast(shape, mask.shape, "MaskedSelect");
+        var m = mask.Expand(outShape).ToArray<double>();
+        var positions = new List<long>();
+        for (int i = 0; i < m.Length; i++) if (m[i] != 0) positions.Add(i);
+        return Expand(outShape).Reshape([-1]).IndexSelect(0, FromArray(positions.ToArray()));
+    }
+}

@@ -1,0 +1,136 @@
+namespace Backprop;
+
+public sealed partial class Tensor
+{
+    /// <summary>A tensor filled with zeros (<c>torch.zeros</c>).</summary>
+    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.Float32, bool requiresGrad = false) =>
+        Full(shape, 0, dtype, requiresGrad);
+
+    /// <summary>A tensor filled with ones (<c>torch.ones</c>).</summary>
+    public static Tensor Ones(ReadOnlySpan<int> shape, DType dtype = DType.Float32, bool requiresGrad = false) =>
+        Full(shape, 1, dtype, requiresGrad);
+
+    /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
+    public static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype = DType.Float32, bool requiresGrad = false)
+    {
+        var t = Empty(ShapeUtil.Validate(shape, "Full"), dtype);
+        if (value != 0) t.FillRaw(value);
+        return t.WithRequiresGrad(requiresGrad);
+    }
+
+    /// <summary>A zero-dimensional tensor holding one value (<c>torch.tensor(value)</c>).</summary>
+    public static Tensor Scalar(double value, DType dtype = DType.Float32, bool requiresGrad = false) => Full([], value, dtype, requiresGrad);
+
+    /// <summary>Zeros with the shape and dtype of <paramref name="like"/> (<c>torch.zeros_like</c>).</summary>
+    public static Tensor ZerosLike(Tensor like, bool requiresGrad = false) => Zeros(like.shape, like.DType, requiresGrad);
+
+    /// <summary>Ones with the shape and dtype of <paramref name="like"/> (<c>torch.ones_like</c>).</summary>
+    public static Tensor OnesLike(Tensor like, bool requiresGrad = false) => Ones(like.shape, like.DType, requiresGrad);
+
+    /// <summary>Integers 0, 1, …, end−1 as Int64 (<c>torch.arange(end)</c>).</summary>
+    public static Tensor Arange(long end) => Arange(0, end, 1);
+
+    /// <summary>Integers from <paramref name="start"/> (inclusive) to <paramref name="end"/> (exclusive) as Int64 (<c>torch.arange</c>).</summary>
+    public static Tensor Arange(long start, long end, long step = 1)
+    {
+        if (step == 0) throw new ArgumentException("Arange: step must be nonzero.");
+        long n = Math.Max(0, (end - start + step - Math.Sign(step)) / step);
+        var t = Empty([(int)n], DType.Int64);
+        var s = t.Span<long>();
+        for (int i = 0; i < n; i++) s[i] = start + i * step;
+        return t;
+    }
+
+    /// <summary>Floating-point values from <paramref name="start"/> to <paramref name="end"/> (exclusive) by <paramref name="step"/> (<c>torch.arange</c> with floats).</summary>
+    public static Tensor Arange(double start, double end, double step, DType dtype = DType.Float32)
+    {
+        if (step == 0) throw new ArgumentException("Arange: step must be nonzero.");
+        int n = (int)Math.Max(0, Math.Ceiling((end - start) / step));
+        return FromFunction([n], dtype, i => start + i * step);
+    }
+
+    /// <summary><paramref name="steps"/> evenly spaced values from start to end inclusive (<c>torch.linspace</c>).</summary>
+    public static Tensor Linspace(double start, double end, int steps, DType dtype = DType.Float32)
+    {
+        if (steps < 0) throw new ArgumentException("Linspace: steps must be non-negative.");
+        double step = steps > 1 ? (end - start) / (steps - 1) : 0;
+        // PyTorch fills the first half from start and the second half from end, so both ends are exact.
+        return FromFunction([steps], dtype, i => i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step);
+    }
+
+    /// <summary>An n×m matrix with ones on the diagonal (<c>torch.eye</c>).</summary>
+    public static Tensor Eye(int n, int? m = null, DType dtype = DType.Float32)
+    {
+        int cols = m ?? n;
+        var t = Zeros([n, cols], dtype);
+        for (int i = 0; i < Math.Min(n, cols); i++) t.SetRaw(i * cols + i, 1);
+        return t;
+    }
+
+    /// <summary>Uniform samples in [0, 1) (<c>torch.rand</c>).</summary>
+    public static Tensor Rand(ReadOnlySpan<int> shape, Generator? generator = null, DType dtype = DType.Float32, bool requiresGrad = false)
+    {
+        var g = generator ?? Generator.Default;
+        return FromFunction(ShapeUtil.Validate(shape, "Rand"), dtype, _ => dtype == DType.Float32 ? g.NextSingle() : g.NextDouble()).WithRequiresGrad(requiresGrad);
+    }
+
+    /// <summary>Standard normal samples (<c>torch.randn</c>).</summary>
+    public static Tensor Randn(ReadOnlySpan<int> shape, Generator? generator = null, DType dtype = DType.Float32, bool requiresGrad = false)
+    {
+        var g = generator ?? Generator.Default;
+        return FromFunction(ShapeUtil.Validate(shape, "Randn"), dtype, _ => g.NextNormal()).WithRequiresGrad(requiresGrad);
+    }
+
+    /// <summary>Uniform integers in [low, high) as Int64 (<c>torch.randint</c>).</summary>
+    public static Tensor RandInt(long low, long high, ReadOnlySpan<int> shape, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = Empty(ShapeUtil.Validate(shape, "RandInt"), DType.Int64);
+        var s = t.Span<long>();
+        for (int i = 0; i < s.Length; i++) s[i] = g.NextInt64(low, high);
+        return t;
+    }
+
+    private static Tensor FromFunction(ReadOnlySpan<int> shape, DType dtype, Func<int, double> f)
+    {
+        var t = Empty(shape, dtype);
+        for (int i = 0; i < t.Numel; i++) t.SetRaw(i, f(i));
+        return t;
+    }
+
+    internal Tensor WithRequiresGrad(bool value)
+    {
+        if (value) RequiresGrad = true;
+        return this;
+    }
+
+    /// <summary>Writes one element of a contiguous tensor by flat index, converting from double.</summary>
+    internal void SetRaw(int flatIndex, double value)
+    {
+        switch (Storage.Data)
+        {
+            case float[] f: f[Offset + flatIndex] = (float)value; break;
+            case double[] d: d[Offset + flatIndex] = value; break;
+            case long[] l: l[Offset + flatIndex] = (long)value; break;
+        }
+    }
+
+    /// <summary>Reads one element by storage index as double.</summary>
+    internal double GetRaw(int storageIndex) => Storage.Data switch
+    {
+        float[] f => f[storageIndex],
+        double[] d => d[storageIndex],
+        long[] l => l[storageIndex],
+        _ => throw new InvalidOperationException(),
+    };
+
+    private void FillRaw(double value)
+    {
+        switch (Storage.Data)
+        {
+            case float[] f: f.AsSpan(Offset, Numel).Fill((float)value); break;
+            case double[] d: d.AsSpan(Offset, Numel).Fill(value); break;
+            case long[] l: l.AsSpan(Offset, Numel).Fill((long)value); break;
+        }
+    }
+}
