@@ -70,13 +70,10 @@ public static class GradCheck
             {
                 int at = x.StorageIndex(index);
                 double orig = data[at];
-                double[] plus, minus;
-                using (Autograd.NoGrad())
-                {
-                    data[at] = orig + eps; plus = func(inputs).ToArray<double>();
-                    data[at] = orig - eps; minus = func(inputs).ToArray<double>();
-                    data[at] = orig;
-                }
+                // Evaluated with grad mode as the caller has it: a function may itself call Autograd.Grad (second order).
+                data[at] = orig + eps; var plus = func(inputs).ToArray<double>();
+                data[at] = orig - eps; var minus = func(inputs).ToArray<double>();
+                data[at] = orig;
                 for (int j = 0; j < outN; j++)
                 {
                     double numerical = (plus[j] - minus[j]) / (2 * eps), a = analytical[c][j, e];
