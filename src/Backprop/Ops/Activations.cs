@@ -3,7 +3,7 @@ using Backprop.Kernels;
 namespace Backprop;
 
 /// <summary>Activation functions and the softmax family, each forward next to its backward rule.</summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Logistic sigmoid 1/(1+e⁻ˣ) (<c>torch.sigmoid</c>).</summary>
     public Tensor Sigmoid()
@@ -33,6 +33,25 @@ public sealed partial class Tensor
             var positive = this > 0;
             return [g * (positive + (1 - positive) * negativeSlope)];
         }, this);
+
+    /// <summary>
+    /// (1/β)·log(1 + e^(βx)), computed without overflow, and x itself where βx exceeds <paramref name="threshold"/>
+    /// (<c>torch.nn.functional.softplus</c>). Its gradient is sigmoid(βx) (1 above the threshold).
+    /// </summary>
+    public Tensor Softplus(double beta = 1, double threshold = 20)
+    {
+        Tensor y, bx;
+        using (Autograd.NoGrad())
+        {
+            bx = Detach() * beta;
+            var smooth = (bx.Relu() + (1 + (-bx.Abs()).Exp()).Log()) / beta;
+            y = Where(bx > threshold, Detach(), smooth);
+        }
+        return Node.Record(y, "SoftplusBackward", [this], g => [g * Where(bx > threshold, OnesLike(bx), (this * beta).Sigmoid())], this, bx);
+    }
+
+    /// <summary>log(sigmoid(x)) = −softplus(−x), computed without overflow (<c>torch.nn.functional.logsigmoid</c>).</summary>
+    public Tensor LogSigmoid() => -(-this).Softplus(1, double.PositiveInfinity);
 
     /// <summary>
     /// Gaussian error linear unit x·Φ(x) (<c>torch.nn.functional.gelu</c>); <paramref name="approximate"/> "tanh" selects

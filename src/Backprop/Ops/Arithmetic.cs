@@ -3,7 +3,7 @@ using Backprop.Kernels;
 namespace Backprop;
 
 /// <summary>Broadcasting arithmetic (+ − × ÷), each forward next to its backward rule.</summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Elementwise sum with broadcasting (<c>torch.add</c>).</summary>
     public static Tensor operator +(Tensor a, Tensor b)

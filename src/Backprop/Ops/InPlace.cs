@@ -7,7 +7,7 @@ namespace Backprop;
 /// recorded by autograd: use them on tensors that do not require grad, or inside <see cref="Autograd.NoGrad"/>, as
 /// optimizers do.
 /// </summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>this += alpha·other, with other broadcast to this tensor's shape (<c>tensor.add_(other, alpha=alpha)</c>).</summary>
     public Tensor Add_(Tensor other, double alpha = 1) => Update<AddOp>(alpha == 1 ? other : other * alpha, "Add_");

@@ -4,7 +4,7 @@ using static Backprop.Kernels.IndexKernels;
 namespace Backprop;
 
 /// <summary>Index-driven ops (index_select, gather, scatter, cat, stack, split, masked_select) with their backward rules.</summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>The entries at <paramref name="index"/> (1-D Int64) along <paramref name="dim"/> (<c>torch.index_select</c>).</summary>
     public Tensor IndexSelect(int dim, Tensor index)

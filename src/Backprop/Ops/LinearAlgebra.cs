@@ -3,7 +3,7 @@ using Backprop.Kernels;
 namespace Backprop;
 
 /// <summary>Matrix products with PyTorch's <c>matmul</c> rules, and the affine map of a linear layer.</summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Matrix product with <c>torch.matmul</c>'s rules: vector·vector is a dot product, a 1-D operand is treated as a

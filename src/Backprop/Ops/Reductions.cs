@@ -4,7 +4,7 @@ using Backprop.Kernels;
 namespace Backprop;
 
 /// <summary>Reductions over all elements or one dimension, each forward next to its backward rule.</summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Sum of all elements as a 0-d tensor (<c>torch.sum</c>).</summary>
     public Tensor Sum()

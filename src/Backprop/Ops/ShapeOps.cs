@@ -3,7 +3,7 @@ using Backprop.Kernels;
 namespace Backprop;
 
 /// <summary>Views that share storage (reshape, transpose, permute, squeeze, expand) and copies, with their backward rules.</summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// The same elements in a new shape (<c>torch.reshape</c>); one dimension may be −1. A view when the tensor is

@@ -1,7 +1,7 @@
 namespace Backprop;
 
 /// <summary>Views selecting part of a tensor (narrow, slice, select, the indexer), with their backward rules.</summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Elements <paramref name="start"/>..start+length−1 along <paramref name="dim"/>, sharing storage (<c>torch.narrow</c>).</summary>
     public Tensor Narrow(int dim, int start, int length)

@@ -3,7 +3,7 @@ using Backprop.Kernels;
 namespace Backprop;
 
 /// <summary>Elementwise math functions, each forward next to its backward rule.</summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>eˣ elementwise (<c>torch.exp</c>).</summary>
     public Tensor Exp()

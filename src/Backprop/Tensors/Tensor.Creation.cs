@@ -1,6 +1,6 @@
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>A tensor filled with zeros (<c>torch.zeros</c>).</summary>
     public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.Float32, bool requiresGrad = false) =>

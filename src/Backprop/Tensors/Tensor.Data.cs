@@ -2,7 +2,7 @@ using Backprop.Kernels;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>A 1-D Float32 tensor copied from <paramref name="data"/> (<c>torch.tensor(list)</c>).</summary>
     public static Tensor FromArray(float[] data, bool requiresGrad = false) => FromArray((Array)data, requiresGrad);

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     private const int LineWidth = 80, EdgeItems = 3, SummarizeThreshold = 1000;
 

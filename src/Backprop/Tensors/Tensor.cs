@@ -8,7 +8,7 @@ namespace Backprop;
 /// A tensor is a view (shape, strides, offset) over a shared <see cref="Storage"/>; its operations live in
 /// the op-family files under <c>Ops/</c>, each next to its backward rule.
 /// </summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     internal readonly Storage Storage;
     internal readonly int[] shape;

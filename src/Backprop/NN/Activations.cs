@@ -1,0 +1,64 @@
+namespace Backprop.NN;
+
+/// <summary>Logistic sigmoid (<c>torch.nn.Sigmoid</c>).</summary>
+public sealed class Sigmoid : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Sigmoid();
+}
+
+/// <summary>Hyperbolic tangent (<c>torch.nn.Tanh</c>).</summary>
+public sealed class Tanh : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Tanh();
+}
+
+/// <summary>max(x, 0) (<c>torch.nn.ReLU</c>).</summary>
+public sealed class Relu : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Relu();
+}
+
+/// <summary>x or slope·x (<c>torch.nn.LeakyReLU</c>).</summary>
+public sealed class LeakyRelu(double negativeSlope = 0.01) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.LeakyRelu(negativeSlope);
+}
+
+/// <summary>x for x &gt; 0, else α(eˣ − 1) (<c>torch.nn.ELU</c>).</summary>
+public sealed class Elu(double alpha = 1) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Functional.Elu(input, alpha);
+}
+
+/// <summary>GELU, exact or tanh-approximated (<c>torch.nn.GELU</c>).</summary>
+public sealed class Gelu(string approximate = "none") : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Gelu(approximate);
+}
+
+/// <summary>(1/β)·log(1 + e^(βx)), linear above the threshold (<c>torch.nn.Softplus</c>).</summary>
+public sealed class Softplus(double beta = 1, double threshold = 20) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Functional.Softplus(input, beta, threshold);
+}
+
+/// <summary>Softmax along a dim (<c>torch.nn.Softmax</c>).</summary>
+public sealed class Softmax(int dim = -1) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Softmax(dim);
+}
+
+/// <summary>Log-softmax along a dim (<c>torch.nn.LogSoftmax</c>).</summary>
+public sealed class LogSoftmax(int dim = -1) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.LogSoftmax(dim);
+}
