@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Kernels.Gemm;
 
 namespace Backprop;
 
@@ -23,12 +23,46 @@ public partial class Tensor
         return BatchedMatMul(this, other);
     }
 
-    /// <summary>x·Wᵀ + b, the affine map of a fully connected layer (<c>torch.nn.functional.linear</c>).</summary>
+    /// <summary>
+    /// x·Wᵀ + b, the affine map of a fully connected layer (<c>torch.nn.functional.linear</c>). For a 2-D input it is one
+    /// fused GEMM that reads Wᵀ through strides (no transposed copy) into an output pre-filled with the bias.
+    /// </summary>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
-        var y = input.MatMul(weight.Transpose());
-        return bias is null ? y : y + bias;
+        var dtype = input.DType;
+        bool fused = input.Rank == 2 && weight.Rank == 2 && dtype.IsFloatingPoint() && weight.DType == dtype
+            && (bias is null || (bias.Rank == 1 && bias.DType == dtype && bias.shape[0] == weight.shape[0]));
+        if (!fused)
+        {
+            var r = input.MatMul(weight.Transpose());
+            return bias is null ? r : r + bias;
+        }
+        int n = input.shape[0], k = input.shape[1], m = weight.shape[0];
+        if (weight.shape[1] != k)
+            throw new ArgumentException($"Linear: input of shape {input.ShapeString} needs a weight with {k} columns, got weight of shape {weight.ShapeString} (expected [out_features, {k}]).");
+        var y = Empty([n, m], dtype);
+        if (bias is not null)
+        {
+            var b = bias.Dense();
+            for (int i = 0; i < n; i++) System.Array.Copy(b.Storage.Data, b.Offset, y.Storage.Data, i * m, m);
+        }
+        if (dtype == DType.Float32) GemmInto<float>(input, weight, y, n, k, m, bias is not null);
+        else GemmInto<double>(input, weight, y, n, k, m, bias is not null);
+        return Node.Record(y, bias is null ? "MmBackward" : "AddmmBackward", bias is null ? [input, weight] : [input, weight, bias], g =>
+        [
+            input.RequiresGrad ? g.MatMul(weight) : null,
+            weight.RequiresGrad ? g.Transpose().MatMul(input) : null,
+            .. bias is null ? System.Array.Empty<Tensor?>() : [g.Sum(0)],
+        ], input, weight);
     }
+
+    /// <summary>y (+)= x·Wᵀ for 2-D x [n,k] and W [m,k], any strides.</summary>
+    private static void GemmInto<T>(Tensor x, Tensor w, Tensor y, int n, int k, int m, bool accumulate) where T : unmanaged, INumber<T> =>
+        GemmKernel.Multiply(x.Array<T>(), x.Offset, x.strides[0], x.strides[1], w.Array<T>(), w.Offset, w.strides[1], w.strides[0],
+            y.Array<T>(), 0, m, n, k, m, accumulate);
+
+    private static void BatchEntry<T>(Tensor a, int oa, Tensor b, int ob, Tensor y, int oy, int n, int k, int m) where T : unmanaged, INumber<T> =>
+        GemmKernel.Multiply(a.Array<T>(), oa, a.strides[^2], a.strides[^1], b.Array<T>(), ob, b.strides[^2], b.strides[^1], y.Array<T>(), oy, m, n, k, m);
 
     private ArgumentException MismatchError(Tensor other) => new(
         $"MatMul: shapes {ShapeString} and {other.ShapeString} cannot be multiplied: the inner dimensions " +
@@ -41,16 +75,23 @@ public partial class Tensor
         var batch = ShapeUtil.Broadcast(a.shape.AsSpan(0, a.Rank - 2), b.shape.AsSpan(0, b.Rank - 2), "MatMul (batch dimensions)");
         var dtype = DTypeExtensions.Promote(a.DType, b.DType);
         if (!dtype.IsFloatingPoint()) throw NotFloat("MatMul", dtype);
-        var ad = a.Detach().To(dtype).Expand([.. batch, n, k]).Dense();
-        var bd = b.Detach().To(dtype).Expand([.. batch, k, m]).Dense();
+        var ad = a.Detach().To(dtype).Expand([.. batch, n, k]);
+        var bd = b.Detach().To(dtype).Expand([.. batch, k, m]);
         var y = Empty([.. batch, n, m], dtype);
         int count = ShapeUtil.Numel(batch);
+        var index = new int[batch.Length];
         for (int i = 0; i < count; i++)
         {
-            if (dtype == DType.Float32)
-                GemmKernel.Multiply(ad.Array<float>(), ad.Offset + i * n * k, bd.Array<float>(), bd.Offset + i * k * m, y.Array<float>(), i * n * m, n, k, m);
-            else
-                GemmKernel.Multiply(ad.Array<double>(), ad.Offset + i * n * k, bd.Array<double>(), bd.Offset + i * k * m, y.Array<double>(), i * n * m, n, k, m);
+            // Offsets of this batch entry in each operand (stride 0 along broadcast batch dimensions): no copies.
+            int oa = ad.Offset, ob = bd.Offset;
+            for (int d = 0; d < batch.Length; d++) { oa += index[d] * ad.strides[d]; ob += index[d] * bd.strides[d]; }
+            if (dtype == DType.Float32) BatchEntry<float>(ad, oa, bd, ob, y, i * n * m, n, k, m);
+            else BatchEntry<double>(ad, oa, bd, ob, y, i * n * m, n, k, m);
+            for (int d = batch.Length - 1; d >= 0; d--)
+            {
+                if (++index[d] < batch[d]) break;
+                index[d] = 0;
+            }
         }
         return Node.Record(y, "MmBackward", [a, b], g =>
         [

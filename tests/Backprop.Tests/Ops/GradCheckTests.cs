@@ -77,7 +77,8 @@ public class GradCheckTests
         new("matmul batch broadcast", x => x[0].MatMul(x[1]), [[2, 3, 4], [4, 5]]),
         new("matmul batch broadcast both", x => x[0].MatMul(x[1]), [[1, 3, 4], [2, 4, 2]]),
         new("linear", x => Tensor.Linear(x[0], x[1], x[2]), [[5, 3], [4, 3], [4]]),
-        new("large matmul (parallel path)", x => x[0].MatMul(x[1]), [[70, 64], [64, 70]], SecondOrder: false),
+        new("matmul through the packed GEMM", x => x[0].MatMul(x[1]), [[13, 40], [40, 20]], SecondOrder: false),
+        new("linear fused (transposed weight)", x => Tensor.Linear(x[0], x[1].Transpose(), x[2]), [[13, 40], [40, 20], [20]], SecondOrder: false),
         // views
         new("reshape", x => x[0].Reshape([4, -1]) * 2, [[2, 3, 2]]),
         new("view", x => x[0].View([6, 2]).Exp(), [[2, 3, 2]]),

@@ -1,0 +1,22 @@
+// Backprop's benchmark: the peers' workloads (../shared/peers), one JSON line each.
+// Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
+using System.Diagnostics;
+using System.Globalization;
+using Backprop;
+using Backprop.Bench;
+
+int threads = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
+var only = args.Skip(1).ToArray();
+Threading.SetNumThreads(threads);
+bool Want(string work) => only.Length == 0 || only.Any(o => work.StartsWith(o, StringComparison.Ordinal));
+
+foreach (int n in new[] { 128, 256, 512, 1024, 2048 })
+    if (Want($"sgemm{n}")) Workloads.Emit(("work", $"sgemm{n}"), ("gflops", Math.Round(Workloads.Sgemm(n), 1)));
+if (Want("tiny_step")) Workloads.Emit(("work", "tiny_step"), ("us_per_step", Math.Round(Workloads.TinyStep(), 3)));
+foreach (int batch in new[] { 64, 256 })
+{
+    if (!Want($"fmnist_mlp_b{batch}")) continue;
+    var (samplesPerSecond, accuracy) = Workloads.FashionMnistMlp(batch, epochs: 2);
+    Workloads.Emit(("work", $"fmnist_mlp_b{batch}"), ("samples_per_s", Math.Round(samplesPerSecond)), ("test_acc", Math.Round(accuracy, 4)),
+        ("epochs", 2), ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)));
+}

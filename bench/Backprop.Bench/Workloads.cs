@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Globalization;
+using Backprop.Data;
+using Backprop.NN;
+using Backprop.Optim;
+
+namespace Backprop.Bench;
+
+/// <summary>The benchmark workloads, defined exactly as the peers run them (shared/peers/torch_bench.py).</summary>
+public static class Workloads
+{
+    /// <summary>n×n float32 matrix multiply; returns GFLOP/s.</summary>
+    public static double Sgemm(int n)
+    {
+        var g = new Generator(0);
+        var a = Tensor.Randn([n, n], g);
+        var b = Tensor.Randn([n, n], g);
+        for (int i = 0; i < 3; i++) a.MatMul(b);
+        int reps = Math.Max(3, (int)(2e9 / (2.0 * n * n * n)));
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) a.MatMul(b);
+        double seconds = clock.Elapsed.TotalSeconds / reps;
+        return 2.0 * n * n * n / seconds / 1e9;
+    }
+
+    /// <summary>One SGD step of the 1-2-1 sigmoid network (x = 2, y = 1, lr 0.2), batch of one; returns µs per step.</summary>
+    public static double TinyStep()
+    {
+        var net = new Sequential(new Linear(1, 2, generator: new Generator(0)), new Sigmoid(), new Linear(2, 1, generator: new Generator(1)), new Sigmoid());
+        var opt = new Sgd(net.Parameters(), lr: 0.2);
+        var x = Tensor.FromArray(new float[,] { { 2 } });
+        var y = Tensor.FromArray(new float[,] { { 1 } });
+        void Step()
+        {
+            opt.ZeroGrad();
+            var d = net.Forward(x) - y;
+            var loss = 0.5 * (d * d).Sum();
+            loss.Backward();
+            opt.Step();
+        }
+        for (int i = 0; i < 1000; i++) Step();
+        const int n = 20000;
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++) Step();
+        return clock.Elapsed.TotalSeconds / n * 1e6;
+    }
+
+    /// <summary>Fashion-MNIST, MLP 784-256-128-10 ReLU, Adam 1e-3, cross-entropy, shuffled batches; returns (samples/s, test accuracy).</summary>
+    public static (double SamplesPerSecond, double TestAccuracy) FashionMnistMlp(int batch, int epochs)
+    {
+        var train = Datasets.FashionMnist(train: true);
+        var test = Datasets.FashionMnist(train: false);
+        var xtr = train.Features.Reshape([-1, 784]);
+        var xte = test.Features.Reshape([-1, 784]);
+        var model = new Sequential(new Linear(784, 256, generator: new Generator(1)), new Relu(),
+            new Linear(256, 128, generator: new Generator(2)), new Relu(), new Linear(128, 10, generator: new Generator(3)));
+        var opt = new Adam(model.Parameters(), lr: 1e-3);
+        var lossFn = new CrossEntropyLoss();
+        var loader = new DataLoader(new TensorDataset(xtr, train.Labels), batch, shuffle: true, seed: 0);
+        var clock = Stopwatch.StartNew();
+        for (int e = 0; e < epochs; e++)
+            foreach (var (xb, yb) in loader)
+            {
+                opt.ZeroGrad();
+                lossFn.Forward(model.Forward(xb), yb).Backward();
+                opt.Step();
+            }
+        double seconds = clock.Elapsed.TotalSeconds;
+        double accuracy;
+        using (Autograd.NoGrad()) accuracy = model.Forward(xte).ArgMax(1).Eq(test.Labels).Sum().Item() / test.Count;
+        return (epochs * train.Count / seconds, accuracy);
+    }
+
+    /// <summary>Prints one JSON line in the peers' format.</summary>
+    public static void Emit(params (string Key, object Value)[] fields)
+    {
+        var parts = fields.Select(f => $"\"{f.Key}\": " + (f.Value is string s ? $"\"{s}\"" : Convert.ToString(f.Value, CultureInfo.InvariantCulture)));
+        Console.WriteLine("{" + string.Join(", ", parts) + "}");
+    }
+}
