@@ -96,7 +96,7 @@ public partial class Tensor
     {
         if (!DType.IsFloatingPoint()) throw NotFloat(op, DType);
         var x = Dense();
-        var y = Empty(shape, DType);
+        var y = Uninitialized(shape, DType);
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, dim);
         if (DType == DType.Float32) ReductionKernels.Softmax(x.Span<float>(), outer, size, inner, y.Span<float>(), log);
         else ReductionKernels.Softmax(x.Span<double>(), outer, size, inner, y.Span<double>(), log);

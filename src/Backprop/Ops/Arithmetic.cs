@@ -146,7 +146,7 @@ public partial class Tensor
         var dtype = DTypeExtensions.Promote(a.DType, b.DType);
         if (a.DType != dtype) a = a.Detach().To(dtype);
         if (b.DType != dtype) b = b.Detach().To(dtype);
-        var y = Empty(ShapeUtil.SameShape(a.shape, b.shape) ? a.shape : ShapeUtil.Broadcast(a.shape, b.shape, op), dtype);
+        var y = Uninitialized(ShapeUtil.SameShape(a.shape, b.shape) ? a.shape : ShapeUtil.Broadcast(a.shape, b.shape, op), dtype);
         switch (dtype)
         {
             case DType.Float32: BinaryInto<float, TOp>(a, b, y); break;

@@ -40,7 +40,7 @@ public partial class Tensor
         int n = input.shape[0], k = input.shape[1], m = weight.shape[0];
         if (weight.shape[1] != k)
             throw new ArgumentException($"Linear: input of shape {input.ShapeString} needs a weight with {k} columns, got weight of shape {weight.ShapeString} (expected [out_features, {k}]).");
-        var y = Empty([n, m], dtype);
+        var y = Uninitialized([n, m], dtype);
         if (bias is not null)
         {
             var b = bias.Dense();
@@ -77,7 +77,7 @@ public partial class Tensor
         if (!dtype.IsFloatingPoint()) throw NotFloat("MatMul", dtype);
         var ad = a.Detach().To(dtype).Expand([.. batch, n, k]);
         var bd = b.Detach().To(dtype).Expand([.. batch, k, m]);
-        var y = Empty([.. batch, n, m], dtype);
+        var y = Uninitialized([.. batch, n, m], dtype);
         int count = ShapeUtil.Numel(batch);
         var index = new int[batch.Length];
         for (int i = 0; i < count; i++)

@@ -140,7 +140,7 @@ public partial class Tensor
 
     private Tensor CopyData()
     {
-        var y = Empty(shape, DType);
+        var y = Uninitialized(shape, DType);
         switch (Storage.Data)
         {
             case float[] f: CopyKernels.Copy(f, Offset, strides, y.Array<float>(), 0, y.strides, shape); break;

@@ -53,7 +53,7 @@ public partial class Tensor
     {
         if (!DType.IsFloatingPoint()) throw NotFloat(name, DType);
         var x = Dense();
-        var y = Empty(shape, DType);
+        var y = Uninitialized(shape, DType);
         if (DType == DType.Float32) op.Apply(x.Span<float>(), y.Span<float>());
         else op.Apply(x.Span<double>(), y.Span<double>());
         return y;

@@ -11,10 +11,14 @@ internal sealed class Storage
 
     public Storage(Array data) => Data = data;
 
-    public static Storage Allocate(DType dtype, int length) => new(dtype switch
+    /// <summary>A zero-filled buffer, or with <paramref name="uninitialized"/> one whose contents are garbage (for kernels that overwrite every element).</summary>
+    public static Storage Allocate(DType dtype, int length, bool uninitialized = false) => new(dtype switch
     {
-        DType.Float32 => length == 0 ? Array.Empty<float>() : new float[length],
-        DType.Float64 => length == 0 ? Array.Empty<double>() : new double[length],
-        _ => length == 0 ? Array.Empty<long>() : new long[length],
+        DType.Float32 => Make<float>(length, uninitialized),
+        DType.Float64 => Make<double>(length, uninitialized),
+        _ => Make<long>(length, uninitialized),
     });
+
+    private static T[] Make<T>(int length, bool uninitialized) =>
+        length == 0 ? [] : uninitialized ? GC.AllocateUninitializedArray<T>(length) : new T[length];
 }

@@ -33,6 +33,13 @@ public partial class Tensor
         return new Tensor(Storage.Allocate(dtype, ShapeUtil.Numel(s)), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
     }
 
+    /// <summary>Allocates a contiguous tensor without clearing it: only for outputs a kernel overwrites completely.</summary>
+    internal static Tensor Uninitialized(ReadOnlySpan<int> shape, DType dtype)
+    {
+        var s = shape.ToArray();
+        return new Tensor(Storage.Allocate(dtype, ShapeUtil.Numel(s), uninitialized: true), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
+    }
+
     /// <summary>A new tensor sharing this one's storage (a view); <c>torch.as_strided</c> internally.</summary>
     internal Tensor AsStrided(int[] newShape, int[] newStrides, int newOffset) => new(Storage, newShape, newStrides, newOffset, DType);
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels.Gemm;
@@ -60,15 +61,21 @@ internal static unsafe class GemmKernel
                     bool acc = accumulate || p0 > 0;
                     var packedB = Buffers<T>.B(strips * nr * kc);
                     PackB((T*)pb + (long)p0 * bRow + (long)jc * bCol, bRow, bCol, kc, nc, nr, packedB);
-                    int blocks = (m + MC - 1) / MC;
+                    // Balanced work: as many row blocks as needed (a multiple of the thread count when there is
+                    // enough work), all of nearly equal height; short A is also split along the columns.
                     int threads = Math.Max(1, Threading.NumThreads);
-                    int chunks = blocks >= 2 * threads ? 1 : Math.Min(strips, (2 * threads + blocks - 1) / blocks);
+                    bool parallel = threads > 1 && (long)m * nc * kc >= 1 << 17;
+                    int blocks = (m + MC - 1) / MC;
+                    if (parallel && blocks >= threads) blocks = (blocks + threads - 1) / threads * threads;
+                    int blockRows = ((m + blocks - 1) / blocks + MicroKernel.MR - 1) / MicroKernel.MR * MicroKernel.MR;
+                    blocks = (m + blockRows - 1) / blockRows;
+                    int chunks = !parallel || blocks >= threads ? 1 : Math.Min(strips, (threads + blocks - 1) / blocks);
                     int tasks = blocks * chunks;
                     nint pbPacked = (nint)packedB;
                     void Task(int t)
                     {
                         int block = t / chunks, chunk = t % chunks;
-                        int ic = block * MC, mc = Math.Min(MC, m - ic);
+                        int ic = block * blockRows, mc = Math.Min(blockRows, m - ic);
                         int s0 = (int)((long)strips * chunk / chunks), s1 = (int)((long)strips * (chunk + 1) / chunks);
                         var packedA = Buffers<T>.A(((mc + MicroKernel.MR - 1) / MicroKernel.MR) * MicroKernel.MR * kc);
                         PackA((T*)pa + (long)ic * aRow + (long)p0 * aCol, aRow, aCol, mc, kc, packedA);
@@ -85,7 +92,7 @@ internal static unsafe class GemmKernel
                             }
                         }
                     }
-                    if (tasks == 1 || threads == 1 || (long)m * nc * kc < 1 << 17)
+                    if (tasks == 1 || !parallel)
                         for (int t = 0; t < tasks; t++) Task(t);
                     else
                         Parallel.For(0, tasks, Threading.Options, Task);
@@ -99,13 +106,13 @@ internal static unsafe class GemmKernel
     {
         if (typeof(T) == typeof(float))
         {
-            if (path == GemmPath.Vector512) { MicroKernel.Run<V512F, float>(kc, (float*)a, (float*)b, (float*)c, ldc, rows, cols, acc); return; }
-            if (path == GemmPath.Vector256) { MicroKernel.Run<V256F, float>(kc, (float*)a, (float*)b, (float*)c, ldc, rows, cols, acc); return; }
+            if (path == GemmPath.Vector512) { MicroKernel.Run<V512F, Vector512<float>, float>(kc, (float*)a, (float*)b, (float*)c, ldc, rows, cols, acc); return; }
+            if (path == GemmPath.Vector256) { MicroKernel.Run<V256F, Vector256<float>, float>(kc, (float*)a, (float*)b, (float*)c, ldc, rows, cols, acc); return; }
         }
         else if (typeof(T) == typeof(double))
         {
-            if (path == GemmPath.Vector512) { MicroKernel.Run<V512D, double>(kc, (double*)a, (double*)b, (double*)c, ldc, rows, cols, acc); return; }
-            if (path == GemmPath.Vector256) { MicroKernel.Run<V256D, double>(kc, (double*)a, (double*)b, (double*)c, ldc, rows, cols, acc); return; }
+            if (path == GemmPath.Vector512) { MicroKernel.Run<V512D, Vector512<double>, double>(kc, (double*)a, (double*)b, (double*)c, ldc, rows, cols, acc); return; }
+            if (path == GemmPath.Vector256) { MicroKernel.Run<V256D, Vector256<double>, double>(kc, (double*)a, (double*)b, (double*)c, ldc, rows, cols, acc); return; }
         }
         MicroKernel.RunScalar(kc, a, b, nr, c, ldc, rows, cols, acc);
     }
@@ -141,9 +148,8 @@ internal static unsafe class GemmKernel
                 {
                     T* src = b + (long)p * bRow + j0;
                     T* d = strip + p * nr;
-                    int j = 0;
-                    for (; j < cols; j++) d[j] = src[j];
-                    for (; j < nr; j++) d[j] = T.Zero;
+                    new ReadOnlySpan<T>(src, cols).CopyTo(new Span<T>(d, cols));
+                    if (cols < nr) new Span<T>(d + cols, nr - cols).Clear();
                 }
             }
             else

@@ -11,16 +11,16 @@ internal static unsafe class MicroKernel
     public const int MR = 6;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TV, T>(int kc, T* pa, T* pb, T* c, int ldc, int rows, int cols, bool accumulate)
-        where TV : struct, IVec<TV, T> where T : unmanaged, INumber<T>
+    public static void Run<TV, TVec, T>(int kc, T* pa, T* pb, T* c, int ldc, int rows, int cols, bool accumulate)
+        where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
     {
         int w = TV.Count;
-        TV c00 = TV.Zero, c01 = TV.Zero, c10 = TV.Zero, c11 = TV.Zero, c20 = TV.Zero, c21 = TV.Zero;
-        TV c30 = TV.Zero, c31 = TV.Zero, c40 = TV.Zero, c41 = TV.Zero, c50 = TV.Zero, c51 = TV.Zero;
+        TVec c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        TVec c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)
         {
-            TV b0 = TV.Load(pb), b1 = TV.Load(pb + w);
-            TV a = TV.Broadcast(pa[0]); c00 = TV.MultiplyAdd(a, b0, c00); c01 = TV.MultiplyAdd(a, b1, c01);
+            TVec b0 = TV.Load(pb), b1 = TV.Load(pb + w);
+            TVec a = TV.Broadcast(pa[0]); c00 = TV.MultiplyAdd(a, b0, c00); c01 = TV.MultiplyAdd(a, b1, c01);
             a = TV.Broadcast(pa[1]); c10 = TV.MultiplyAdd(a, b0, c10); c11 = TV.MultiplyAdd(a, b1, c11);
             a = TV.Broadcast(pa[2]); c20 = TV.MultiplyAdd(a, b0, c20); c21 = TV.MultiplyAdd(a, b1, c21);
             a = TV.Broadcast(pa[3]); c30 = TV.MultiplyAdd(a, b0, c30); c31 = TV.MultiplyAdd(a, b1, c31);
@@ -31,9 +31,9 @@ internal static unsafe class MicroKernel
         }
         if (rows == MR && cols == 2 * w)
         {
-            StoreRow<TV, T>(c, c00, c01, accumulate); StoreRow<TV, T>(c + ldc, c10, c11, accumulate);
-            StoreRow<TV, T>(c + 2 * ldc, c20, c21, accumulate); StoreRow<TV, T>(c + 3 * ldc, c30, c31, accumulate);
-            StoreRow<TV, T>(c + 4 * ldc, c40, c41, accumulate); StoreRow<TV, T>(c + 5 * ldc, c50, c51, accumulate);
+            StoreRow<TV, TVec, T>(c, c00, c01, accumulate); StoreRow<TV, TVec, T>(c + ldc, c10, c11, accumulate);
+            StoreRow<TV, TVec, T>(c + 2 * ldc, c20, c21, accumulate); StoreRow<TV, TVec, T>(c + 3 * ldc, c30, c31, accumulate);
+            StoreRow<TV, TVec, T>(c + 4 * ldc, c40, c41, accumulate); StoreRow<TV, TVec, T>(c + 5 * ldc, c50, c51, accumulate);
             return;
         }
         // Edge tile: spill to a small buffer and copy the valid part.
@@ -51,7 +51,7 @@ internal static unsafe class MicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TV, T>(T* c, TV v0, TV v1, bool accumulate) where TV : struct, IVec<TV, T> where T : unmanaged, INumber<T>
+    private static void StoreRow<TV, TVec, T>(T* c, TVec v0, TVec v1, bool accumulate) where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
     {
         if (accumulate) { v0 = TV.Add(v0, TV.Load(c)); v1 = TV.Add(v1, TV.Load(c + TV.Count)); }
         TV.Store(c, v0);
