@@ -48,20 +48,29 @@ public static class IdxReader
         if (actual > expected)
             throw new InvalidDataException($"{name}: the IDX header (shape {ShapeUtil.Format(shape)}) accounts for {expected} data bytes but {actual} follow it; extra data starts at byte offset {headerLength + expected}.");
 
-        var values = new double[count];
         var body = data[headerLength..];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = type switch
-            {
-                0x08 => body[i],
-                0x09 => (sbyte)body[i],
-                0x0B => BinaryPrimitives.ReadInt16BigEndian(body.Slice(2 * i)),
-                0x0C => BinaryPrimitives.ReadInt32BigEndian(body.Slice(4 * i)),
-                0x0D => BinaryPrimitives.ReadSingleBigEndian(body.Slice(4 * i)),
-                _ => BinaryPrimitives.ReadDoubleBigEndian(body.Slice(8 * i)),
-            };
-        if (dtype == DType.Int64) return Tensor.FromArray(values.Select(v => (long)v).ToArray(), shape);
-        return Tensor.FromArray(values, shape).To(dtype);
+        return dtype switch
+        {
+            DType.Float32 => Tensor.Wrap(Decode<float>(body, type, (int)count), shape, dtype),
+            DType.Float64 => Tensor.Wrap(Decode<double>(body, type, (int)count), shape, dtype),
+            _ => Tensor.Wrap(Decode<long>(body, type, (int)count), shape, dtype),
+        };
+    }
+
+    /// <summary>Converts the big-endian body straight into the target element type (one pass, no intermediate copy).</summary>
+    private static T[] Decode<T>(ReadOnlySpan<byte> body, byte type, int count) where T : unmanaged, INumberBase<T>
+    {
+        var values = GC.AllocateUninitializedArray<T>(count);
+        switch (type)
+        {
+            case 0x08: for (int i = 0; i < count; i++) values[i] = T.CreateTruncating(body[i]); break;
+            case 0x09: for (int i = 0; i < count; i++) values[i] = T.CreateTruncating((sbyte)body[i]); break;
+            case 0x0B: for (int i = 0; i < count; i++) values[i] = T.CreateTruncating(BinaryPrimitives.ReadInt16BigEndian(body.Slice(2 * i))); break;
+            case 0x0C: for (int i = 0; i < count; i++) values[i] = T.CreateTruncating(BinaryPrimitives.ReadInt32BigEndian(body.Slice(4 * i))); break;
+            case 0x0D: for (int i = 0; i < count; i++) values[i] = T.CreateTruncating(BinaryPrimitives.ReadSingleBigEndian(body.Slice(4 * i))); break;
+            default: for (int i = 0; i < count; i++) values[i] = T.CreateTruncating(BinaryPrimitives.ReadDoubleBigEndian(body.Slice(8 * i))); break;
+        }
+        return values;
     }
 
     private static byte[] Decompress(byte[] bytes)

@@ -88,6 +88,7 @@ public static partial class Functional
         if (target.DType.IsFloatingPoint()) return CrossEntropyProbabilities(input, target, weight, reduction, labelSmoothing);
 
         var (logits, t, restore) = FlattenClasses(input, target, "CrossEntropy");
+        if (labelSmoothing == 0) return FusedCrossEntropy(logits, t, weight, ignoreIndex, reduction, restore);
         var logp = logits.LogSoftmax(1);
         int classes = logp.Shape[1];
         var (picked, w) = PickTargets(logp, t, weight, ignoreIndex, "CrossEntropy");
@@ -105,6 +106,62 @@ public static partial class Functional
         var weighted = weight is null ? logp : logp * weight;
         var smooth = -weighted.Sum(1) * counted;
         return (1 - labelSmoothing) * result + Reduced(smooth, w) * (labelSmoothing / classes);
+    }
+
+    /// <summary>
+    /// Cross-entropy on class indices as one node: the forward computes a stable log-softmax and picks the targets; the
+    /// backward is (softmax − onehot)·wₙ·g / norm in one pass, or the same expression from differentiable ops when a graph
+    /// of the backward is being built (higher-order gradients).
+    /// </summary>
+    private static Tensor FusedCrossEntropy(Tensor logits, Tensor target, Tensor? weight, long ignoreIndex, Reduction reduction, int[] restore)
+    {
+        Tensor logp, picked, w;
+        using (Autograd.NoGrad())
+        {
+            logp = logits.Detach().LogSoftmax(1);
+            (picked, w) = PickTargets(logp, target, weight, ignoreIndex, "CrossEntropy");
+        }
+        var perSample = -(picked * w);
+        var norm = reduction == Reduction.Mean ? w.Sum().Item() : 1.0;
+        var loss = reduction switch
+        {
+            Reduction.Mean => perSample.Sum() / norm,
+            Reduction.Sum => perSample.Sum(),
+            _ => perSample.Reshape(restore),
+        };
+        var safeTarget = Tensor.Where(target.Eq(Tensor.Scalar(ignoreIndex, DType.Int64)), Tensor.Scalar(0, DType.Int64), target);
+        return Node.Record(loss, "CrossEntropyBackward", [logits], g =>
+        {
+            // d loss / d logits[n, c] = coefₙ · (softmax[n, c] − [c = yₙ]), coefₙ = gₙ · wₙ / norm.
+            var coef = (reduction == Reduction.None ? g.Reshape([-1]) : g.Expand(w.Shape)) * w / norm;
+            if (Autograd.IsGradEnabled)
+            {
+                var onehot = Tensor.ZerosLike(logp).Scatter(1, safeTarget.Unsqueeze(1), Tensor.Ones([target.Numel, 1], logp.DType));
+                return [(logits.Softmax(1) - onehot) * coef.Unsqueeze(1)];
+            }
+            return [SoftmaxMinusOneHot(logp, safeTarget, coef)];
+        }, logp, w, logits);
+    }
+
+    private static Tensor SoftmaxMinusOneHot(Tensor logp, Tensor target, Tensor coef)
+    {
+        int n = logp.Shape[0], classes = logp.Shape[1];
+        var grad = logp.Exp();
+        var t = target.ToArray<long>();
+        var c = coef.ToArray<double>();
+        if (grad.DType == DType.Float32) Fill(grad.Span<float>());
+        else Fill(grad.Span<double>());
+        return grad;
+
+        void Fill<T>(Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                var row = d.Slice(i * classes, classes);
+                row[(int)t[i]] -= T.One;
+                System.Numerics.Tensors.TensorPrimitives.Multiply(row, T.CreateChecked(c[i]), row);
+            }
+        }
     }
 
     private static Tensor CrossEntropyProbabilities(Tensor input, Tensor target, Tensor? weight, Reduction reduction, double labelSmoothing)

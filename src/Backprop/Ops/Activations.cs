@@ -9,21 +9,43 @@ public partial class Tensor
     public Tensor Sigmoid()
     {
         var y = Map(new SigmoidOp(), "Sigmoid");
-        return Node.Record(y, "SigmoidBackward", [this], g => [g * y * (1 - y)], y);
+        return Node.Record(y, "SigmoidBackward", [this], g => [Autograd.IsGradEnabled ? g * y * (1 - y) : FusedGrad(g, y, Activation.Sigmoid)], y);
     }
 
     /// <summary>Hyperbolic tangent (<c>torch.tanh</c>).</summary>
     public Tensor Tanh()
     {
         var y = Map(new TanhOp(), "Tanh");
-        return Node.Record(y, "TanhBackward", [this], g => [g * (1 - y * y)], y);
+        return Node.Record(y, "TanhBackward", [this], g => [Autograd.IsGradEnabled ? g * (1 - y * y) : FusedGrad(g, y, Activation.Tanh)], y);
     }
 
     /// <summary>max(x, 0) (<c>torch.relu</c>); the gradient at 0 is 0.</summary>
     public Tensor Relu()
     {
         var y = Map(new ReluOp(), "Relu");
-        return Node.Record(y, "ReluBackward", [this], g => [g * (y > 0)], y);
+        return Node.Record(y, "ReluBackward", [this], g => [Autograd.IsGradEnabled ? g * (y > 0) : FusedGrad(g, y, Activation.Relu)], y);
+    }
+
+    private enum Activation { Relu, Sigmoid, Tanh }
+
+    /// <summary>The first-order backward of an activation from its output in one pass (no graph is built).</summary>
+    private static Tensor FusedGrad(Tensor g, Tensor y, Activation kind)
+    {
+        var gd = g.DType == y.DType ? g.Dense() : g.To(y.DType).Dense();
+        var d = Uninitialized(y.shape, y.DType);
+        if (y.DType == DType.Float32) Fused(gd.Span<float>(), y.Span<float>(), d.Span<float>(), kind);
+        else Fused(gd.Span<double>(), y.Span<double>(), d.Span<double>(), kind);
+        return d;
+    }
+
+    private static void Fused<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d, Activation kind) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (kind)
+        {
+            case Activation.Relu: FusedKernels.ReluGrad(g, y, d); break;
+            case Activation.Sigmoid: FusedKernels.SigmoidGrad(g, y, d); break;
+            default: FusedKernels.TanhGrad(g, y, d); break;
+        }
     }
 
     /// <summary>x for x &gt; 0, else slope·x (<c>torch.nn.functional.leaky_relu</c>).</summary>

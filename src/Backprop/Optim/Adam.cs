@@ -1,3 +1,5 @@
+using Backprop.Kernels;
+
 namespace Backprop.Optim;
 
 /// <summary>
@@ -50,17 +52,26 @@ public class Adam : Optimizer
         if (DecoupledWeightDecay) param.Mul_(1 - lr * weightDecay);
         else if (weightDecay != 0) g = g + param * weightDecay;
 
+        double biasCorrection1 = 1 - Math.Pow(beta1, step), biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
+        bool amsgrad = group.Flag("amsgrad");
+        var maxSq = amsgrad ? state["max_exp_avg_sq"] : expAvgSq;
+        g = g.Dense();
+        if (param.IsContiguous)
+        {
+            // The whole update in one vectorised pass over the parameter.
+            if (param.DType == DType.Float32)
+                FusedKernels.Adam(param.Span<float>(), g.Span<float>(), expAvg.Span<float>(), expAvgSq.Span<float>(), maxSq.Span<float>(),
+                    beta1, beta2, lr / biasCorrection1, biasCorrection2Sqrt, group["eps"], amsgrad);
+            else
+                FusedKernels.Adam(param.Span<double>(), g.Span<double>(), expAvg.Span<double>(), expAvgSq.Span<double>(), maxSq.Span<double>(),
+                    beta1, beta2, lr / biasCorrection1, biasCorrection2Sqrt, group["eps"], amsgrad);
+            param.BumpVersion();
+            return;
+        }
         expAvg.Mul_(beta1).Add_(g, 1 - beta1);
         expAvgSq.Mul_(beta2).Add_(g * g, 1 - beta2);
-        double biasCorrection1 = 1 - Math.Pow(beta1, step), biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
-        var second = expAvgSq;
-        if (group.Flag("amsgrad"))
-        {
-            var maxSq = state["max_exp_avg_sq"];
-            maxSq.Copy_(Tensor.Maximum(maxSq, expAvgSq));
-            second = maxSq;
-        }
-        var denom = second.Sqrt() / biasCorrection2Sqrt + group["eps"];
+        if (amsgrad) maxSq.Copy_(Tensor.Maximum(maxSq, expAvgSq));
+        var denom = maxSq.Sqrt() / biasCorrection2Sqrt + group["eps"];
         param.Add_(expAvg / denom, -lr / biasCorrection1);
     }
 }

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace Backprop;
 
 /// <summary>
@@ -38,6 +35,13 @@ public partial class Tensor
     {
         var s = shape.ToArray();
         return new Tensor(Storage.Allocate(dtype, ShapeUtil.Numel(s), uninitialized: true), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
+    }
+
+    /// <summary>Wraps an array this library owns as a contiguous tensor, without copying.</summary>
+    internal static Tensor Wrap(Array data, ReadOnlySpan<int> shape, DType dtype)
+    {
+        var s = shape.ToArray();
+        return new Tensor(new Storage(data), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
     }
 
     /// <summary>A new tensor sharing this one's storage (a view); <c>torch.as_strided</c> internally.</summary>
@@ -161,7 +165,4 @@ public partial class Tensor
         new($"{op} is defined for floating-point tensors, got {dtype}; convert with .To(DType.Float32) first.");
 
     internal string ShapeString => ShapeUtil.Format(shape);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ref T First<T>() where T : unmanaged => ref MemoryMarshal.GetArrayDataReference((T[])Storage.Data);
 }
