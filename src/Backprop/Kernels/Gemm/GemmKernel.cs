@@ -30,7 +30,10 @@ internal static unsafe class GemmKernel
         where T : unmanaged, INumber<T> =>
         Multiply(a, aOffset, k, 1, b, bOffset, n, 1, c, cOffset, n, m, k, n, accumulate);
 
+    /// <remarks>Marked for full optimisation at once: a training loop calls this a few hundred times per epoch, too few
+    /// for tiered compilation to promote the packing loops quickly.</remarks>
     /// <summary>General form: A(i,p) = a[aOffset + i·aRow + p·aCol], B(p,j) = b[bOffset + p·bRow + j·bCol], C row-major with leading dimension ldc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(T[] a, int aOffset, int aRow, int aCol, T[] b, int bOffset, int bRow, int bCol,
         T[] c, int cOffset, int ldc, int m, int k, int n, bool accumulate = false) where T : unmanaged, INumber<T>
     {
@@ -72,6 +75,7 @@ internal static unsafe class GemmKernel
                     int chunks = !parallel || blocks >= threads ? 1 : Math.Min(strips, (threads + blocks - 1) / blocks);
                     int tasks = blocks * chunks;
                     nint pbPacked = (nint)packedB;
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     void Task(int t)
                     {
                         int block = t / chunks, chunk = t % chunks;
@@ -118,6 +122,7 @@ internal static unsafe class GemmKernel
     }
 
     /// <summary>Packs an mc×kc block of A into 6-row strips: strip s holds, for each p, the 6 values A(6s..6s+5, p); rows past mc are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA<T>(T* a, int aRow, int aCol, int mc, int kc, T* dst) where T : unmanaged, INumber<T>
     {
         const int MR = MicroKernel.MR;
@@ -136,6 +141,7 @@ internal static unsafe class GemmKernel
     }
 
     /// <summary>Packs a kc×nc panel of B into nr-wide strips: strip s holds, for each p, B(p, nr·s..nr·s+nr−1); columns past nc are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB<T>(T* b, int bRow, int bCol, int kc, int nc, int nr, T* dst) where T : unmanaged, INumber<T>
     {
         for (int s = 0; s * nr < nc; s++)
@@ -165,6 +171,7 @@ internal static unsafe class GemmKernel
     }
 
     /// <summary>Triple loop for tiny products, where packing would cost more than it saves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Naive<T>(T[] a, int aOffset, int aRow, int aCol, T[] b, int bOffset, int bRow, int bCol,
         T[] c, int cOffset, int ldc, int m, int k, int n, bool accumulate) where T : unmanaged, INumber<T>
     {
