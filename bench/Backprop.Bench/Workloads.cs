@@ -72,9 +72,9 @@ public static class Workloads
     }
 
     /// <summary>Prints one JSON line in the peers' format.</summary>
-    public static void Emit(params (string Key, object Value)[] fields)
-    {
-        var parts = fields.Select(f => $"\"{f.Key}\": " + (f.Value is string s ? $"\"{s}\"" : Convert.ToString(f.Value, CultureInfo.InvariantCulture)));
-        Console.WriteLine("{" + string.Join(", ", parts) + "}");
-    }
+    public static void Emit(params (string Key, object Value)[] fields) => Console.WriteLine(Json(fields));
+
+    /// <summary>One JSON object on one line, e.g. <c>{"work": "sgemm1024", "gflops": 101.2}</c>.</summary>
+    public static string Json(params (string Key, object Value)[] fields) =>
+        "{" + string.Join(", ", fields.Select(f => $"\"{f.Key}\": " + (f.Value is string s ? $"\"{s}\"" : Convert.ToString(f.Value, CultureInfo.InvariantCulture)))) + "}";
 }

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using Backprop.Cli.Output;
+using Backprop.Cli.Training;
+using Spectre.Console;
+
+namespace Backprop.Cli.Commands;
+
+/// <summary><c>backprop eval</c> and <c>backprop predict</c>: use a model folder written by <c>train</c>.</summary>
+internal static class EvalCommand
+{
+    public static Command CreateEval(IAnsiConsole console)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "folder written by 'backprop train'", Required = true };
+        var command = new Command("eval", "Evaluate a trained model on its validation data: accuracy, per-class precision/recall, confusion matrix (table and confusion.png).") { model };
+        command.SetAction(r =>
+        {
+            var dir = r.GetValue(model)!;
+            var (spec, net) = ModelSpec.Load(dir);
+            var data = DataSource.Load(spec.Dataset, spec.DataDir, spec.LabelColumn, spec.Seed);
+            long[] predicted;
+            using (Autograd.NoGrad()) predicted = net.Forward(data.ValX).ArgMax(1).ToArray<long>();
+            var truth = data.ValY.ToArray<long>();
+            int n = spec.Classes.Length;
+            var counts = new long[n, n];
+            for (int i = 0; i < truth.Length; i++) counts[truth[i], predicted[i]]++;
+            double accuracy = truth.Zip(predicted).Count(p => p.First == p.Second) / (double)truth.Length;
+            console.MarkupLine($"[bold]{Markup.Escape(spec.Dataset)}[/] validation: {truth.Length} samples, accuracy [bold]{accuracy:P2}[/]");
+            var perClass = new Table().Border(TableBorder.Rounded).AddColumns("class", "precision", "recall", "support");
+            for (int c = 0; c < n; c++)
+            {
+                long tp = counts[c, c], predictedC = Enumerable.Range(0, n).Sum(i => counts[i, c]), actualC = Enumerable.Range(0, n).Sum(j => counts[c, j]);
+                perClass.AddRow(Markup.Escape(spec.Classes[c]), predictedC == 0 ? "-" : Options.F((double)tp / predictedC), actualC == 0 ? "-" : Options.F((double)tp / actualC), actualC.ToString(CultureInfo.InvariantCulture));
+            }
+            console.Write(perClass);
+            var confusion = new Table().Border(TableBorder.Rounded).Title("confusion matrix (rows: true, columns: predicted)").AddColumn("");
+            foreach (var c in spec.Classes) confusion.AddColumn(new TableColumn(Markup.Escape(c)).RightAligned());
+            for (int i = 0; i < n; i++)
+                confusion.AddRow([Markup.Escape(spec.Classes[i]), .. Enumerable.Range(0, n).Select(j => i == j ? $"[green]{counts[i, j]}[/]" : counts[i, j].ToString(CultureInfo.InvariantCulture))]);
+            console.Write(confusion);
+            var png = Path.Combine(dir, "confusion.png");
+            Charts.Confusion(png, counts, spec.Classes);
+            console.MarkupLine($"wrote [blue]{Markup.Escape(png)}[/]");
+            return App.Ok;
+        });
+        return command;
+    }
+
+    public static Command CreatePredict(IAnsiConsole console)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "folder written by 'backprop train'", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "CSV of feature rows (a header is optional; a trailing label column is ignored)", Required = true };
+        var command = new Command("predict", "Predict the class of each row of a CSV file with a trained model.") { model, input };
+        command.SetAction(r =>
+        {
+            var (spec, net) = ModelSpec.Load(r.GetValue(model)!);
+            var path = r.GetValue(input)!;
+            var x = ReadFeatures(path, spec.Inputs);
+            Tensor probabilities;
+            using (Autograd.NoGrad()) probabilities = net.Forward(DataSource.Apply(x, spec.Mean, spec.Std)).Softmax(1);
+            var best = probabilities.ArgMax(1).ToArray<long>();
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("row", "predicted", "probability");
+            for (int i = 0; i < best.Length; i++)
+                table.AddRow((i + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(spec.Classes[best[i]]), Options.F(probabilities[i, (int)best[i]].Item()));
+            console.Write(table);
+            return App.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Reads numeric rows with <paramref name="features"/> columns (or one more, a label, which is dropped).</summary>
+    private static Tensor ReadFeatures(string path, int features)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"input file not found: {path}", path);
+        var rows = new List<float[]>();
+        int lineNo = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var fields = line.Split(',');
+            var values = new float[fields.Length];
+            bool numeric = true;
+            for (int i = 0; i < fields.Length; i++)
+                numeric &= float.TryParse(fields[i].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]);
+            if (!numeric)
+            {
+                if (rows.Count == 0 && lineNo == 1) continue; // header
+                throw new InvalidDataException($"{path}, line {lineNo}: a field is not a number");
+            }
+            if (fields.Length != features && fields.Length != features + 1)
+                throw new InvalidDataException($"{path}, line {lineNo}: {fields.Length} fields, but the model takes {features} features");
+            rows.Add(values[..features]);
+        }
+        if (rows.Count == 0) throw new InvalidDataException($"{path}: no data rows");
+        var flat = rows.SelectMany(r => r).ToArray();
+        return Tensor.FromArray(flat, [rows.Count, features]);
+    }
+}

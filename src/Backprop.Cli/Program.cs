@@ -1,0 +1,1 @@
+return Backprop.Cli.App.Run(args);

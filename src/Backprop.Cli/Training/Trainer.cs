@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Backprop.Data;
+using Backprop.NN;
+using Backprop.Optim;
+
+namespace Backprop.Cli.Training;
+
+/// <summary>One epoch's numbers, as printed and written to metrics.csv.</summary>
+internal sealed record EpochResult(int Epoch, double TrainLoss, double ValLoss, double ValAccuracy, double Lr, double Seconds, int Updates);
+
+/// <summary>The training loop shared by <c>train</c> and <c>compare</c>: mini-batches, optimizer, schedule, clipping, EMA.</summary>
+internal sealed class Trainer(Sequential model, SplitData data, TrainOptions options)
+{
+    private readonly CrossEntropyLoss lossFn = new();
+
+    public Optimizer Optimizer { get; } = options.CreateOptimizer(model.Parameters());
+
+    /// <summary>The EMA of the weights, when <c>--ema</c> is given; evaluation then uses it.</summary>
+    public AveragedModel? Ema { get; } = options.Ema is double d ? new AveragedModel(d) : null;
+
+    public int TotalUpdates { get; private set; }
+
+    /// <summary>
+    /// Trains epoch by epoch, yielding each result. <paramref name="onBatch"/> reports (batch, batches, running loss, samples seen this epoch);
+    /// cancellation stops after the current batch and still yields the partial epoch.
+    /// </summary>
+    public IEnumerable<EpochResult> Run(CancellationToken cancel, Action<int, int, double, int>? onBatch = null)
+    {
+        int batch = options.BatchSize <= 0 ? data.TrainY.Numel : Math.Min(options.BatchSize, data.TrainY.Numel);
+        var loader = new DataLoader(new TensorDataset(data.TrainX, data.TrainY), batch, shuffle: true, seed: options.Seed);
+        LRScheduler? scheduler = options.Schedule switch
+        {
+            null or "none" => null,
+            "step" => new StepLR(Optimizer, Math.Max(1, options.Epochs / 3), 0.1),
+            "cosine" => new CosineAnnealingLR(Optimizer, options.Epochs),
+            "exponential" => new ExponentialLR(Optimizer, 0.95),
+            "plateau" => null,
+            _ => throw new ArgumentException($"unknown --lr-schedule '{options.Schedule}': use step, cosine, exponential or plateau"),
+        };
+        var plateau = options.Schedule == "plateau" ? new ReduceLROnPlateau(Optimizer, factor: 0.5, patience: 2) : null;
+        for (int epoch = 1; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.Train();
+            double lossSum = 0; int seen = 0, b = 0;
+            foreach (var (x, y) in loader)
+            {
+                Optimizer.ZeroGrad();
+                var loss = lossFn.Forward(model.Forward(x), y);
+                loss.Backward();
+                if (options.ClipNorm is double clip) ClipGrad.Norm(model.Parameters(), clip);
+                Optimizer.Step();
+                Ema?.UpdateParameters(model);
+                TotalUpdates++;
+                lossSum += loss.Item() * y.Numel;
+                seen += y.Numel;
+                onBatch?.Invoke(++b, loader.Count, lossSum / seen, seen);
+                if (cancel.IsCancellationRequested) break;
+            }
+            double lr = Optimizer.ParamGroups[0].Lr;
+            var (valLoss, valAcc) = Evaluate(EvaluationModel());
+            scheduler?.Step();
+            plateau?.Step(valLoss);
+            yield return new EpochResult(epoch, lossSum / Math.Max(seen, 1), valLoss, valAcc, lr, clock.Elapsed.TotalSeconds, TotalUpdates);
+        }
+    }
+
+    /// <summary>The weights evaluation uses: the EMA copy when enabled, else the model itself.</summary>
+    public Sequential EvaluationModel()
+    {
+        if (Ema is null || Ema.NumAveraged == 0) return model;
+        // Same layers with fresh Linear weights (activations are stateless and shared), loaded with the average.
+        var clone = new Sequential([.. Enumerable.Range(0, model.Count).Select(i => model[i] is Linear l ? new Linear(l.InFeatures, l.OutFeatures) : model[i])]);
+        Ema.CopyTo(clone);
+        return clone;
+    }
+
+    /// <summary>Mean cross-entropy and accuracy on the validation part.</summary>
+    public (double Loss, double Accuracy) Evaluate(Sequential m)
+    {
+        m.Eval();
+        using var noGrad = Autograd.NoGrad();
+        var logits = m.Forward(data.ValX);
+        double loss = lossFn.Forward(logits, data.ValY).Item();
+        double acc = logits.ArgMax(1).Eq(data.ValY).Sum().Item() / data.ValY.Numel;
+        m.Train();
+        return (loss, acc);
+    }
+}
