@@ -65,3 +65,19 @@ public static unsafe class KernelProbeDirect
         }
     }
 }
+
+public static class GemmProbe
+{
+    /// <summary>GEMM into a reused output buffer: GFLOP/s without allocation effects.</summary>
+    public static double InPlace(int n, int reps)
+    {
+        var g = new Generator(0);
+        var a = Tensor.Randn([n, n], g).ToArray<float>();
+        var b = Tensor.Randn([n, n], g).ToArray<float>();
+        var c = new float[n * n];
+        for (int i = 0; i < 5; i++) GemmKernel.Multiply(a, 0, b, 0, c, 0, n, n, n);
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) GemmKernel.Multiply(a, 0, b, 0, c, 0, n, n, n);
+        return 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds / 1e9;
+    }
+}

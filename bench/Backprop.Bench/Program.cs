@@ -13,6 +13,7 @@ bool Want(string work) => only.Length == 0 || only.Any(o => work.StartsWith(o, S
 foreach (int n in new[] { 128, 256, 512, 1024, 2048 })
     if (Want($"sgemm{n}")) Workloads.Emit(("work", $"sgemm{n}"), ("gflops", Math.Round(Workloads.Sgemm(n), 1)));
 if (only.Contains("kernel")) { Workloads.Emit(("work", "microkernel_avx2_6x16"), ("gflops", Math.Round(KernelProbe.MicroKernelGflops(), 1))); Workloads.Emit(("work", "direct"), ("gflops", Math.Round(KernelProbeDirect.Gflops(), 1))); }
+if (only.Contains("inplace")) foreach (int n in new[] { 256, 512, 1024, 2048 }) Workloads.Emit(("work", $"gemm_inplace{n}"), ("gflops", Math.Round(GemmProbe.InPlace(n, Math.Max(10, (int)(8e9 / (2.0 * n * n * n)))), 1)));
 if (Want("tiny_step")) Workloads.Emit(("work", "tiny_step"), ("us_per_step", Math.Round(Workloads.TinyStep(), 3)));
 foreach (int batch in new[] { 64, 256 })
 {

@@ -12,8 +12,8 @@ internal enum GemmPath { Auto, Vector512, Vector256, Scalar }
 /// C[m,n] = A[m,k]·B[k,n] (or C += A·B) over strided operands, in the Goto/BLIS scheme: B is packed in kc×nc panels
 /// of nr-wide strips, A in mc×kc blocks of 6-row strips, and a register-tiled micro-kernel (Vector512 or Vector256
 /// FMA, chosen by the hardware, with a scalar fallback) computes 6×nr tiles. Any row/column strides are absorbed by
-/// the packing, so transposed operands are never copied. Blocks of C rows (and, for short A, column ranges) are
-/// spread over <see cref="Threading.NumThreads"/> threads.
+/// the packing, so transposed operands are never copied. C's columns (or, when C is narrow, its rows) are split
+/// across <see cref="Threading.NumThreads"/> threads, each running the whole loop nest with its own packed panels.
 /// </summary>
 internal static unsafe class GemmKernel
 {
@@ -52,54 +52,58 @@ internal static unsafe class GemmKernel
             GemmPath.Vector256 => 2 * 32 / Unsafe.SizeOf<T>(),
             _ => 8,
         };
+        // One fork-join per product: each thread runs the whole blocked loop nest on its own range of C's columns
+        // (or rows, when C is too narrow), packing its own panels, so no thread waits on another mid-product.
+        int threads = Math.Max(1, Threading.NumThreads);
+        if ((long)m * n * k < 1L << 18) threads = 1;
+        int strips = (n + nr - 1) / nr, rowStrips = (m + MicroKernel.MR - 1) / MicroKernel.MR;
+        bool byColumns = strips >= 2 * threads || strips >= rowStrips;
+        threads = Math.Min(threads, byColumns ? strips : rowStrips);
         fixed (T* pa0 = a, pb0 = b, pc0 = c)
         {
             nint pa = (nint)(pa0 + aOffset), pb = (nint)(pb0 + bOffset), pc = (nint)(pc0 + cOffset);
-            for (int jc = 0; jc < n; jc += NC)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            void Part(int t)
             {
-                int nc = Math.Min(NC, n - jc), strips = (nc + nr - 1) / nr;
-                for (int p0 = 0; p0 < k; p0 += KC)
+                int units = byColumns ? strips : rowStrips;
+                int u0 = (int)((long)units * t / threads), u1 = (int)((long)units * (t + 1) / threads);
+                if (byColumns)
+                    Block((T*)pa, aRow, aCol, (T*)pb, bRow, bCol, (T*)pc, ldc, 0, m, u0 * nr, Math.Min(n, u1 * nr), k, nr, path, accumulate);
+                else
+                    Block((T*)pa, aRow, aCol, (T*)pb, bRow, bCol, (T*)pc, ldc, u0 * MicroKernel.MR, Math.Min(m, u1 * MicroKernel.MR), 0, n, k, nr, path, accumulate);
+            }
+            if (threads == 1) Part(0);
+            else Parallel.For(0, threads, Threading.Options, Part);
+        }
+    }
+
+    /// <summary>The blocked loop nest for rows [i0, i1) and columns [j0, j1) of C, on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block<T>(T* a, int aRow, int aCol, T* b, int bRow, int bCol, T* c, int ldc,
+        int i0, int i1, int j0, int j1, int k, int nr, GemmPath path, bool accumulate) where T : unmanaged, INumber<T>
+    {
+        for (int jc = j0; jc < j1; jc += NC)
+        {
+            int nc = Math.Min(NC, j1 - jc), strips = (nc + nr - 1) / nr;
+            for (int p0 = 0; p0 < k; p0 += KC)
+            {
+                int kc = Math.Min(KC, k - p0);
+                bool acc = accumulate || p0 > 0;
+                var packedB = Buffers<T>.B(strips * nr * kc);
+                PackB(b + (long)p0 * bRow + (long)jc * bCol, bRow, bCol, kc, nc, nr, packedB);
+                for (int ic = i0; ic < i1; ic += MC)
                 {
-                    int kc = Math.Min(KC, k - p0);
-                    bool acc = accumulate || p0 > 0;
-                    var packedB = Buffers<T>.B(strips * nr * kc);
-                    PackB((T*)pb + (long)p0 * bRow + (long)jc * bCol, bRow, bCol, kc, nc, nr, packedB);
-                    // Balanced work: as many row blocks as needed (a multiple of the thread count when there is
-                    // enough work), all of nearly equal height; short A is also split along the columns.
-                    int threads = Math.Max(1, Threading.NumThreads);
-                    bool parallel = threads > 1 && (long)m * nc * kc >= 1 << 17;
-                    int blocks = (m + MC - 1) / MC;
-                    if (parallel && blocks >= threads) blocks = (blocks + threads - 1) / threads * threads;
-                    int blockRows = ((m + blocks - 1) / blocks + MicroKernel.MR - 1) / MicroKernel.MR * MicroKernel.MR;
-                    blocks = (m + blockRows - 1) / blockRows;
-                    int chunks = !parallel || blocks >= threads ? 1 : Math.Min(strips, (threads + blocks - 1) / blocks);
-                    int tasks = blocks * chunks;
-                    nint pbPacked = (nint)packedB;
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    void Task(int t)
+                    int mc = Math.Min(MC, i1 - ic);
+                    var packedA = Buffers<T>.A(((mc + MicroKernel.MR - 1) / MicroKernel.MR) * MicroKernel.MR * kc);
+                    PackA(a + (long)ic * aRow + (long)p0 * aCol, aRow, aCol, mc, kc, packedA);
+                    for (int s = 0; s < strips; s++)
                     {
-                        int block = t / chunks, chunk = t % chunks;
-                        int ic = block * blockRows, mc = Math.Min(blockRows, m - ic);
-                        int s0 = (int)((long)strips * chunk / chunks), s1 = (int)((long)strips * (chunk + 1) / chunks);
-                        var packedA = Buffers<T>.A(((mc + MicroKernel.MR - 1) / MicroKernel.MR) * MicroKernel.MR * kc);
-                        PackA((T*)pa + (long)ic * aRow + (long)p0 * aCol, aRow, aCol, mc, kc, packedA);
-                        for (int s = s0; s < s1; s++)
-                        {
-                            int cols = Math.Min(nr, nc - s * nr);
-                            T* bStrip = (T*)pbPacked + (long)s * kc * nr;
-                            for (int ir = 0; ir < mc; ir += MicroKernel.MR)
-                            {
-                                T* cTile = (T*)pc + (long)(ic + ir) * ldc + jc + s * nr;
-                                T* aStrip = packedA + (long)ir * kc;
-                                int rows = Math.Min(MicroKernel.MR, mc - ir);
-                                Tile(path, kc, aStrip, bStrip, nr, cTile, ldc, rows, cols, acc);
-                            }
-                        }
+                        int cols = Math.Min(nr, nc - s * nr);
+                        T* bStrip = packedB + (long)s * kc * nr;
+                        for (int ir = 0; ir < mc; ir += MicroKernel.MR)
+                            Tile(path, kc, packedA + (long)ir * kc, bStrip, nr, c + (long)(ic + ir) * ldc + jc + s * nr, ldc,
+                                Math.Min(MicroKernel.MR, mc - ir), cols, acc);
                     }
-                    if (tasks == 1 || !parallel)
-                        for (int t = 0; t < tasks; t++) Task(t);
-                    else
-                        Parallel.For(0, tasks, Threading.Options, Task);
                 }
             }
         }
