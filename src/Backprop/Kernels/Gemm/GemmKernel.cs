@@ -73,7 +73,7 @@ internal static unsafe class GemmKernel
                     Block((T*)pa, aRow, aCol, (T*)pb, bRow, bCol, (T*)pc, ldc, u0 * MicroKernel.MR, Math.Min(m, u1 * MicroKernel.MR), 0, n, k, nr, path, accumulate);
             }
             if (threads == 1) Part(0);
-            else Parallel.For(0, threads, Threading.Options, Part);
+            else WorkerPool.Run(threads, Part);
         }
     }
 
