@@ -14,11 +14,12 @@ foreach (int n in new[] { 128, 256, 512, 1024, 2048 })
     if (Want($"sgemm{n}")) Workloads.Emit(("work", $"sgemm{n}"), ("gflops", Math.Round(Workloads.Sgemm(n), 1)));
 if (only.Contains("kernel")) { Workloads.Emit(("work", "microkernel_avx2_6x16"), ("gflops", Math.Round(KernelProbe.MicroKernelGflops(), 1))); Workloads.Emit(("work", "direct"), ("gflops", Math.Round(KernelProbeDirect.Gflops(), 1))); }
 if (only.Contains("inplace")) foreach (int n in new[] { 256, 512, 1024, 2048 }) Workloads.Emit(("work", $"gemm_inplace{n}"), ("gflops", Math.Round(GemmProbe.InPlace(n, Math.Max(10, (int)(8e9 / (2.0 * n * n * n)))), 1)));
-if (Want("tiny_step")) Workloads.Emit(("work", "tiny_step"), ("us_per_step", Math.Round(Workloads.TinyStep(), 3)));
+if (Want("tiny_step")) Workloads.Emit(("work", "tiny_step"), ("us_per_step", Math.Round(Workloads.TinyStep(), 3)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 foreach (int batch in new[] { 64, 256 })
 {
     if (!Want($"fmnist_mlp_b{batch}")) continue;
     var (samplesPerSecond, accuracy) = Workloads.FashionMnistMlp(batch, epochs: 2);
     Workloads.Emit(("work", $"fmnist_mlp_b{batch}"), ("samples_per_s", Math.Round(samplesPerSecond)), ("test_acc", Math.Round(accuracy, 4)),
-        ("epochs", 2), ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)));
+        ("epochs", 2), ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)),
+        ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 }

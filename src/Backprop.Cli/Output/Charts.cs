@@ -42,7 +42,7 @@ internal static class Charts
         plot.XLabel(xLabel);
         plot.YLabel(logY ? $"log10 {yLabel}" : yLabel);
         plot.Title(title);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(logY ? Alignment.LowerRight : Alignment.UpperRight);
         plot.SavePng(path, Width, Height);
     }
 

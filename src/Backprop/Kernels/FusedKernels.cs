@@ -76,4 +76,26 @@ internal static class FusedKernels
             p[i] -= step * (mi / (T.Sqrt(vi) / bc2 + epsilon));
         }
     }
+
+    /// <summary>
+    /// One SGD step over a parameter, in place: d = g (+ λθ); with momentum b ← μb + (1−τ)d (b = d on the first step),
+    /// d = d + μb (Nesterov) or b; θ ← θ − lr·d. <paramref name="g"/> already includes maximize.
+    /// </summary>
+    public static void Sgd<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> buf, double lr, double momentum, double dampening, double weightDecay,
+        bool nesterov, bool firstStep) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T wd = T.CreateChecked(weightDecay), mu = T.CreateChecked(momentum), damp = T.CreateChecked(1 - dampening), rate = T.CreateChecked(lr);
+        bool useMomentum = momentum != 0;
+        for (int i = 0; i < p.Length; i++)
+        {
+            T d = g[i];
+            if (weightDecay != 0) d += wd * p[i];
+            if (useMomentum)
+            {
+                T b = buf[i] = firstStep ? d : buf[i] * mu + damp * d;
+                d = nesterov ? d + mu * b : b;
+            }
+            p[i] -= rate * d;
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using Backprop.Kernels;
+
 namespace Backprop.Optim;
 
 /// <summary>
@@ -30,13 +32,28 @@ public sealed class Sgd : Optimizer
     protected override void Update(Tensor param, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state)
     {
         double momentum = group["momentum"], weightDecay = group["weight_decay"];
-        var d = group.Flag("maximize") ? -grad : grad;
+        var g = (group.Flag("maximize") ? -grad : grad).Dense();
+        bool first = momentum != 0 && !state.ContainsKey("momentum_buffer");
+        if (first) state["momentum_buffer"] = Tensor.ZerosLike(param);
+        if (param.IsContiguous && param.DType.IsFloatingPoint())
+        {
+            // The whole rule in one pass over the parameter.
+            var buf = momentum != 0 ? state["momentum_buffer"] : param;
+            if (param.DType == DType.Float32)
+                FusedKernels.Sgd(param.Span<float>(), g.Span<float>(), buf.Span<float>(), group.Lr, momentum, group["dampening"], weightDecay, group.Flag("nesterov"), first);
+            else
+                FusedKernels.Sgd(param.Span<double>(), g.Span<double>(), buf.Span<double>(), group.Lr, momentum, group["dampening"], weightDecay, group.Flag("nesterov"), first);
+            param.BumpVersion();
+            return;
+        }
+        var d = g;
         if (weightDecay != 0) d = d + param * weightDecay;
         if (momentum != 0)
         {
-            if (!state.TryGetValue("momentum_buffer", out var buf)) state["momentum_buffer"] = buf = d.Clone();
-            else buf.Mul_(momentum).Add_(d, 1 - group["dampening"]);
-            d = group.Flag("nesterov") ? d + buf * momentum : buf;
+            var b = state["momentum_buffer"];
+            if (first) b.Copy_(d);
+            else b.Mul_(momentum).Add_(d, 1 - group["dampening"]);
+            d = group.Flag("nesterov") ? d + b * momentum : b;
         }
         param.Add_(d, -group.Lr);
     }

@@ -2,6 +2,7 @@ using Backprop.Kernels;
 
 namespace Backprop.Tests.Kernels;
 
+[Collection("GemmPath")] // GemmKernelTests switch the global kernel path, which changes rounding
 public class WorkerPoolTests
 {
     [Fact]
