@@ -81,3 +81,24 @@ public static class GemmProbe
         return 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds / 1e9;
     }
 }
+
+public static class ShapeProbe
+{
+    /// <summary>GFLOP/s of C[m,n] = A[m,k]·B[k,n] into a reused buffer, optionally with B read transposed (x·Wᵀ).</summary>
+    public static double Run(int m, int k, int n, bool transposedB, int reps = 200)
+    {
+        var g = new Generator(0);
+        var a = Tensor.Randn([m, k], g).ToArray<float>();
+        var b = Tensor.Randn([k, n], g).ToArray<float>();
+        var c = new float[m * n];
+        void Once()
+        {
+            if (transposedB) GemmKernel.Multiply(a, 0, k, 1, b, 0, 1, k, c, 0, n, m, k, n);
+            else GemmKernel.Multiply(a, 0, b, 0, c, 0, m, k, n);
+        }
+        for (int i = 0; i < 20; i++) Once();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) Once();
+        return 2.0 * m * n * k * reps / clock.Elapsed.TotalSeconds / 1e9;
+    }
+}
