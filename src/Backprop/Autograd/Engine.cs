@@ -37,12 +37,17 @@ internal static class Engine
 
         using var mode = Autograd.SetGradEnabled(createGraph);
         var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
+        // Storages already handed out as a .Grad (or given by the caller): a gradient in one of them is copied before
+        // it is stored, so no two .Grad tensors alias and no caller tensor is later accumulated into in place.
+        var handedOut = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < roots.Count; i++)
+            if (rootGrads?[i] is { } given) handedOut.Add(given.Storage);
         for (int i = 0; i < roots.Count; i++)
         {
             var r = roots[i];
             var g = RootGradient(r, rootGrads?[i], i);
             if (r.GradFn is { } fn) Add(pending, fn, g);
-            else Deliver(r, g, createGraph, captureInputs, captured);
+            else Deliver(r, g, createGraph, captureInputs, captured, handedOut);
         }
 
         // 2. Run nodes whose consumers have all been processed.
@@ -54,10 +59,10 @@ internal static class Engine
             Tensor?[]? inputGrads = null;
             if (pending.Remove(node, out var g))
             {
-                if (captureInputs is null && node.RetainedOutput is { } retained) retained.Grad = Accumulate(retained.Grad, g, createGraph);
+                if (captureInputs is null && node.RetainedOutput is { } retained) retained.Grad = Accumulate(retained.Grad, g, createGraph, handedOut);
                 if (captureInputs is not null)
                     for (int i = 0; i < captureInputs.Count; i++)
-                        if (ReferenceEquals(captureInputs[i].GradFn, node)) captured![i] = Accumulate(captured[i], g, createGraph);
+                        if (ReferenceEquals(captureInputs[i].GradFn, node)) captured![i] = Accumulate(captured[i], g, createGraph, handedOut);
                 inputGrads = node.Apply(g, retainGraph);
             }
             for (int i = 0; i < node.Edges.Length; i++)
@@ -73,7 +78,7 @@ internal static class Engine
                 {
                     if (!gi.Shape.SequenceEqual(leaf.Shape))
                         throw new InvalidOperationException($"internal: {node.Name} produced a gradient of shape {gi.ShapeString} for an input of shape {leaf.ShapeString}.");
-                    Deliver(leaf, gi, createGraph, captureInputs, captured);
+                    Deliver(leaf, gi, createGraph, captureInputs, captured, handedOut);
                 }
             }
         }
@@ -98,22 +103,31 @@ internal static class Engine
     private static void Add(Dictionary<Node, Tensor> pending, Node node, Tensor g) =>
         pending[node] = pending.TryGetValue(node, out var old) ? old + g : g;
 
-    private static void Deliver(Tensor leaf, Tensor g, bool createGraph, IReadOnlyList<Tensor>? captureInputs, Tensor?[]? captured)
+    private static void Deliver(Tensor leaf, Tensor g, bool createGraph, IReadOnlyList<Tensor>? captureInputs, Tensor?[]? captured, HashSet<Storage> handedOut)
     {
         if (captureInputs is null)
         {
-            leaf.Grad = Accumulate(leaf.Grad, g, createGraph);
+            leaf.Grad = Accumulate(leaf.Grad, g, createGraph, handedOut);
             return;
         }
         for (int i = 0; i < captureInputs.Count; i++)
-            if (ReferenceEquals(captureInputs[i], leaf)) captured![i] = Accumulate(captured[i], g, createGraph);
+            if (ReferenceEquals(captureInputs[i], leaf)) captured![i] = Accumulate(captured[i], g, createGraph, handedOut);
     }
 
-    /// <summary>Sums a new gradient into an existing one: in place when no graph is being built, else as a recorded add.</summary>
-    private static Tensor Accumulate(Tensor? existing, Tensor g, bool createGraph)
+    /// <summary>
+    /// Sums a new gradient into an existing one: in place when no graph is being built, else as a recorded add. A first
+    /// gradient is stored as it is when it is dense and its storage has not been handed out yet, otherwise copied.
+    /// </summary>
+    private static Tensor Accumulate(Tensor? existing, Tensor g, bool createGraph, HashSet<Storage> handedOut)
     {
         if (createGraph) return existing is null ? g : existing + g;
-        if (existing is null || existing.RequiresGrad) return existing is null ? g.Detach().Clone() : existing.Detach() + g;
+        if (existing is null)
+        {
+            var owned = g.IsContiguous && handedOut.Add(g.Storage) ? g.Detach() : g.Detach().Clone();
+            handedOut.Add(owned.Storage);
+            return owned;
+        }
+        if (existing.RequiresGrad) return existing.Detach() + g;
         existing.Add_(g);
         return existing;
     }

@@ -25,6 +25,22 @@ public class EngineTests
     }
 
     [Fact]
+    public void CallersGradient_IsNeverAliasedByGrad()
+    {
+        var x = Tensor.Ones([2], requiresGrad: true);
+        var given = Tensor.FromArray(new float[] { 1, 2 });
+        x.Clone().Backward(given);   // CloneBackward passes the given tensor straight through
+        x.Clone().Backward(given);   // the second call accumulates into x.Grad in place
+        Assert.Equal(new[] { 2.0, 4.0 }, x.Grad!.ToArray());
+        Assert.Equal(new[] { 1.0, 2.0 }, given.ToArray());
+        var h = x * 1;
+        h.RetainGrad();
+        var other = h.Clone();
+        (other * 3).Sum().Backward();
+        Assert.False(ReferenceEquals(h.Grad!.Storage, x.Grad.Storage));
+    }
+
+    [Fact]
     public void BackwardWithGradient_OnNonScalar()
     {
         var x = Tensor.FromArray(new[] { 1.0, 2.0, 3.0 }, requiresGrad: true);
