@@ -70,7 +70,7 @@ internal sealed class Trainer(Sequential model, SplitData data, TrainOptions opt
     {
         if (Ema is null || Ema.NumAveraged == 0) return model;
         // Same layers with fresh Linear weights (activations are stateless and shared), loaded with the average.
-        var clone = new Sequential([.. Enumerable.Range(0, model.Count).Select(i => model[i] is Linear l ? new Linear(l.InFeatures, l.OutFeatures) : model[i])]);
+        var clone = new Sequential([.. Enumerable.Range(0, model.Count).Select(i => model[i] is Linear l ? new Linear(l.InFeatures, l.OutFeatures, generator: new Generator(0)) : model[i])]);
         Ema.CopyTo(clone);
         return clone;
     }
