@@ -22,47 +22,48 @@ internal static class Engine
             throw new ArgumentException($"Backward: got {rootGrads.Count} gradients for {roots.Count} outputs.");
         var captured = captureInputs is null ? null : new Tensor?[captureInputs.Count];
 
-        // 1. Discover the graph and count, for every node, the edges that point at it.
-        var deps = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance);
+        // 1. Discover the graph and count, for every node, the edges that point at it. The counts live on the nodes,
+        //    tagged with this run's id.
+        int run = Interlocked.Increment(ref runCounter);
+        var discovered = new List<Node>();
         var stack = new Stack<Node>();
         foreach (var r in roots)
-            if (r.GradFn is { } fn && deps.TryAdd(fn, 0)) stack.Push(fn);
+            if (r.GradFn is { } fn && fn.RunId != run) { Visit(fn, run, 0); discovered.Add(fn); stack.Push(fn); }
         while (stack.Count > 0)
             foreach (var e in stack.Pop().Edges)
                 if (e.Fn is { } next)
                 {
-                    if (deps.TryAdd(next, 1)) stack.Push(next);
-                    else deps[next]++;
+                    if (next.RunId != run) { Visit(next, run, 1); discovered.Add(next); stack.Push(next); }
+                    else next.Dependencies++;
                 }
 
         using var mode = Autograd.SetGradEnabled(createGraph);
-        var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
-        // Storages already handed out as a .Grad (or given by the caller): a gradient in one of them is copied before
-        // it is stored, so no two .Grad tensors alias and no caller tensor is later accumulated into in place.
-        var handedOut = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
+        // Storages handed out as a .Grad (or given by the caller) are tagged with the run id: a gradient in one of
+        // them is copied before it is stored, so no two .Grad tensors alias and no caller tensor is accumulated into.
         for (int i = 0; i < roots.Count; i++)
-            if (rootGrads?[i] is { } given) handedOut.Add(given.Storage);
+            if (rootGrads?[i] is { } given) given.Storage.HandedOutRun = run;
         for (int i = 0; i < roots.Count; i++)
         {
             var r = roots[i];
             var g = RootGradient(r, rootGrads?[i], i);
-            if (r.GradFn is { } fn) Add(pending, fn, g);
-            else Deliver(r, g, createGraph, captureInputs, captured, handedOut);
+            if (r.GradFn is { } fn) Add(fn, g);
+            else Deliver(r, g, createGraph, captureInputs, captured, run);
         }
 
         // 2. Run nodes whose consumers have all been processed.
         var ready = new Stack<Node>();
-        foreach (var (node, count) in deps) if (count == 0) ready.Push(node);
+        foreach (var node in discovered) if (node.Dependencies == 0) ready.Push(node);
         while (ready.Count > 0)
         {
             var node = ready.Pop();
             Tensor?[]? inputGrads = null;
-            if (pending.Remove(node, out var g))
+            if (node.PendingGrad is { } g)
             {
-                if (captureInputs is null && node.RetainedOutput is { } retained) retained.Grad = Accumulate(retained.Grad, g, createGraph, handedOut);
+                node.PendingGrad = null;
+                if (captureInputs is null && node.RetainedOutput is { } retained) retained.Grad = Accumulate(retained.Grad, g, createGraph, run);
                 if (captureInputs is not null)
                     for (int i = 0; i < captureInputs.Count; i++)
-                        if (ReferenceEquals(captureInputs[i].GradFn, node)) captured![i] = Accumulate(captured[i], g, createGraph, handedOut);
+                        if (ReferenceEquals(captureInputs[i].GradFn, node)) captured![i] = Accumulate(captured[i], g, createGraph, run);
                 inputGrads = node.Apply(g, retainGraph);
             }
             for (int i = 0; i < node.Edges.Length; i++)
@@ -71,18 +72,27 @@ internal static class Engine
                 var gi = inputGrads?[i];
                 if (e.Fn is { } next)
                 {
-                    if (gi is not null) Add(pending, next, gi);
-                    if (--deps[next] == 0) ready.Push(next);
+                    if (gi is not null) Add(next, gi);
+                    if (--next.Dependencies == 0) ready.Push(next);
                 }
                 else if (e.Leaf is { } leaf && gi is not null)
                 {
                     if (!gi.Shape.SequenceEqual(leaf.Shape))
                         throw new InvalidOperationException($"internal: {node.Name} produced a gradient of shape {gi.ShapeString} for an input of shape {leaf.ShapeString}.");
-                    Deliver(leaf, gi, createGraph, captureInputs, captured, handedOut);
+                    Deliver(leaf, gi, createGraph, captureInputs, captured, run);
                 }
             }
         }
         return captured;
+    }
+
+    private static int runCounter;
+
+    private static void Visit(Node node, int run, int dependencies)
+    {
+        node.RunId = run;
+        node.Dependencies = dependencies;
+        node.PendingGrad = null;
     }
 
     private static Tensor RootGradient(Tensor root, Tensor? given, int index)
@@ -100,31 +110,30 @@ internal static class Engine
         return given.DType == root.DType ? given : given.To(root.DType);
     }
 
-    private static void Add(Dictionary<Node, Tensor> pending, Node node, Tensor g) =>
-        pending[node] = pending.TryGetValue(node, out var old) ? old + g : g;
+    private static void Add(Node node, Tensor g) => node.PendingGrad = node.PendingGrad is { } old ? old + g : g;
 
-    private static void Deliver(Tensor leaf, Tensor g, bool createGraph, IReadOnlyList<Tensor>? captureInputs, Tensor?[]? captured, HashSet<Storage> handedOut)
+    private static void Deliver(Tensor leaf, Tensor g, bool createGraph, IReadOnlyList<Tensor>? captureInputs, Tensor?[]? captured, int run)
     {
         if (captureInputs is null)
         {
-            leaf.Grad = Accumulate(leaf.Grad, g, createGraph, handedOut);
+            leaf.Grad = Accumulate(leaf.Grad, g, createGraph, run);
             return;
         }
         for (int i = 0; i < captureInputs.Count; i++)
-            if (ReferenceEquals(captureInputs[i], leaf)) captured![i] = Accumulate(captured[i], g, createGraph, handedOut);
+            if (ReferenceEquals(captureInputs[i], leaf)) captured![i] = Accumulate(captured[i], g, createGraph, run);
     }
 
     /// <summary>
     /// Sums a new gradient into an existing one: in place when no graph is being built, else as a recorded add. A first
     /// gradient is stored as it is when it is dense and its storage has not been handed out yet, otherwise copied.
     /// </summary>
-    private static Tensor Accumulate(Tensor? existing, Tensor g, bool createGraph, HashSet<Storage> handedOut)
+    private static Tensor Accumulate(Tensor? existing, Tensor g, bool createGraph, int run)
     {
         if (createGraph) return existing is null ? g : existing + g;
         if (existing is null)
         {
-            var owned = g.IsContiguous && handedOut.Add(g.Storage) ? g.Detach() : g.Detach().Clone();
-            handedOut.Add(owned.Storage);
+            var owned = g.IsContiguous && g.Storage.HandedOutRun != run ? g.Detach() : g.Detach().Clone();
+            owned.Storage.HandedOutRun = run;
             return owned;
         }
         if (existing.RequiresGrad) return existing.Detach() + g;

@@ -14,6 +14,12 @@ public sealed class Node
     internal readonly string? CreationTrace;
     internal Tensor? RetainedOutput;
 
+    // Bookkeeping of the backward run that last visited this node (see Engine): kept on the node itself so the
+    // engine needs no hash tables, whose first hash of each fresh object is costly.
+    internal int RunId;
+    internal int Dependencies;
+    internal Tensor? PendingGrad;
+
     private Node(string name, Edge[] edges, Func<Tensor, Tensor?[]> backward, Tensor[] saved)
     {
         Name = name;

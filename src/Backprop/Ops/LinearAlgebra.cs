@@ -72,9 +72,17 @@ public partial class Tensor
     {
         int n = a.shape[^2], k = a.shape[^1], m = b.shape[^1];
         if (b.shape[^2] != k) throw a.MismatchError(b);
-        var batch = ShapeUtil.Broadcast(a.shape.AsSpan(0, a.Rank - 2), b.shape.AsSpan(0, b.Rank - 2), "MatMul (batch dimensions)");
         var dtype = DTypeExtensions.Promote(a.DType, b.DType);
         if (!dtype.IsFloatingPoint()) throw NotFloat("MatMul", dtype);
+        if (a.Rank == 2 && b.Rank == 2 && a.DType == dtype && b.DType == dtype)
+        {
+            // Plain matrices: straight to the GEMM through their strides (the common case, kept free of bookkeeping).
+            var y2 = Uninitialized([n, m], dtype);
+            if (dtype == DType.Float32) BatchEntry<float>(a, a.Offset, b, b.Offset, y2, 0, n, k, m);
+            else BatchEntry<double>(a, a.Offset, b, b.Offset, y2, 0, n, k, m);
+            return RecordMm(y2, a, b);
+        }
+        var batch = ShapeUtil.Broadcast(a.shape.AsSpan(0, a.Rank - 2), b.shape.AsSpan(0, b.Rank - 2), "MatMul (batch dimensions)");
         var ad = a.Detach().To(dtype).Expand([.. batch, n, k]);
         var bd = b.Detach().To(dtype).Expand([.. batch, k, m]);
         var y = Uninitialized([.. batch, n, m], dtype);
@@ -93,10 +101,13 @@ public partial class Tensor
                 index[d] = 0;
             }
         }
-        return Node.Record(y, "MmBackward", [a, b], g =>
+        return RecordMm(y, a, b);
+    }
+
+    private static Tensor RecordMm(Tensor y, Tensor a, Tensor b) =>
+        Node.Record(y, "MmBackward", [a, b], g =>
         [
             a.RequiresGrad ? g.MatMul(b.Transpose()).SumTo(a.shape, a.DType) : null,
             b.RequiresGrad ? a.Transpose().MatMul(g).SumTo(b.shape, b.DType) : null,
         ], a, b);
-    }
 }

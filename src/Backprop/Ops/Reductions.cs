@@ -179,9 +179,15 @@ public partial class Tensor
     private int[] ReducedShape(int dim, bool keepDim)
     {
         if (Rank == 0) return [];
-        var s = new List<int>(shape);
-        if (keepDim) s[dim] = 1; else s.RemoveAt(dim);
-        return [.. s];
+        if (keepDim)
+        {
+            var kept = (int[])shape.Clone();
+            kept[dim] = 1;
+            return kept;
+        }
+        var s = new int[Rank - 1];
+        for (int i = 0, j = 0; i < Rank; i++) if (i != dim) s[j++] = shape[i];
+        return s;
     }
 
     /// <summary>Divides a fresh tensor's values in place by a count (no autograd).</summary>

@@ -9,6 +9,9 @@ internal sealed class Storage
     public readonly Array Data;
     public int Version;
 
+    /// <summary>The backward run that last stored this buffer as a .Grad (see Engine); avoids a hash set per run.</summary>
+    public int HandedOutRun;
+
     public Storage(Array data) => Data = data;
 
     /// <summary>A zero-filled buffer, or with <paramref name="uninitialized"/> one whose contents are garbage (for kernels that overwrite every element).</summary>
