@@ -14,6 +14,4 @@ public static class Threading
         if (n < 1) throw new ArgumentException($"SetNumThreads: need at least 1 thread, got {n}.");
         threads = n;
     }
-
-    internal static ParallelOptions Options => new() { MaxDegreeOfParallelism = threads };
 }

@@ -111,7 +111,6 @@ public partial class Tensor
     {
         if (Numel == 0) throw new InvalidOperationException($"{(max ? "Max" : "Min")}(): the tensor is empty; give a dim or check the input.");
         var y = Reshape([-1]).Extreme(0, false, max).Values;
-        int[] s = shape;
         return Node.Record(y, max ? "MaxBackward" : "MinBackward", [this], g =>
         {
             var hits = Eq(y);
