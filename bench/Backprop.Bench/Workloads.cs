@@ -35,7 +35,8 @@ public static class Workloads
         var y = Tensor.FromArray(new float[,] { { 1 } });
         void Step()
         {
-            opt.ZeroGrad();
+            using var scope = new TensorScope();
+            opt.ZeroGrad(setToNone: false);
             var d = net.Forward(x) - y;
             var loss = 0.5 * (d * d).Sum();
             loss.Backward();
@@ -69,7 +70,8 @@ public static class Workloads
         for (int e = 0; e < epochs; e++)
             foreach (var (xb, yb) in loader)
             {
-                opt.ZeroGrad();
+                using var scope = new TensorScope();
+                opt.ZeroGrad(setToNone: false);
                 lossFn.Forward(model.Forward(xb), yb).Backward();
                 opt.Step();
                 steps++;

@@ -45,7 +45,8 @@ internal sealed class Trainer(Sequential model, SplitData data, TrainOptions opt
             double lossSum = 0; int seen = 0, b = 0;
             foreach (var (x, y) in loader)
             {
-                Optimizer.ZeroGrad();
+                using var scope = new TensorScope(); // recycles this step's buffers for the next one
+                Optimizer.ZeroGrad(setToNone: false);  // gradients stay allocated and are zeroed in place
                 var loss = lossFn.Forward(model.Forward(x), y);
                 loss.Backward();
                 if (options.ClipNorm is double clip) ClipGrad.Norm(model.Parameters(), clip);

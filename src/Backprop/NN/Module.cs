@@ -39,7 +39,7 @@ public abstract class Module
     public void RegisterParameter(string name, Parameter? parameter) => registeredParameters.Add((name, parameter));
 
     /// <summary>Adds a named non-learnable tensor saved in the state dict (<c>module.register_buffer</c>).</summary>
-    public void RegisterBuffer(string name, Tensor buffer) => registeredBuffers.Add((name, buffer));
+    public void RegisterBuffer(string name, Tensor buffer) => registeredBuffers.Add((name, buffer.DetachFromScope()));
 
     /// <summary>Direct children with their names (<c>module.named_children()</c>).</summary>
     public IEnumerable<(string Name, Module Module)> NamedChildren()

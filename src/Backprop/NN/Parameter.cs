@@ -11,5 +11,6 @@ public sealed class Parameter : Tensor
         : base(data.Storage, data.shape, data.strides, data.Offset, data.DType)
     {
         RequiresGrad = requiresGrad;
+        DetachFromScope();
     }
 }

@@ -30,7 +30,7 @@ public sealed class AveragedModel
         var current = model.StateDict();
         if (average is null)
         {
-            average = current.ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+            average = current.ToDictionary(kv => kv.Key, kv => kv.Value.Clone().DetachFromScope());
         }
         else
         {

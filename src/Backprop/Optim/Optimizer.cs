@@ -75,6 +75,7 @@ public abstract class Optimizer
                 if (p.Grad is not { } grad) continue;
                 if (!state.TryGetValue(p, out var s)) state[p] = s = [];
                 Update(p, grad.DType == p.DType ? grad : grad.To(p.DType), group, s);
+                foreach (var t in s.Values) t.DetachFromScope(); // state outlives any TensorScope around Step()
             }
     }
 
@@ -132,7 +133,7 @@ public abstract class Optimizer
                 foreach (var (name, t) in s)
                     if (name != "step" && !t.Shape.SequenceEqual(p.Shape))
                         throw new ArgumentException($"Loaded optimizer state \"{name}\" for parameter {ids[j]} has shape {t.ShapeString}, the parameter has {p.ShapeString}.");
-                state[p] = s.ToDictionary(kv => kv.Key, kv => kv.Value.Clone().To(kv.Key == "step" ? kv.Value.DType : p.DType));
+                state[p] = s.ToDictionary(kv => kv.Key, kv => kv.Value.Clone().To(kv.Key == "step" ? kv.Value.DType : p.DType).DetachFromScope());
             }
         }
     }

@@ -119,7 +119,17 @@ public partial class Tensor
     /// Gradient accumulated by <see cref="Backward(Tensor?, bool, bool)"/> (<c>tensor.grad</c>): set on leaves that
     /// require grad and on non-leaves that called <see cref="RetainGrad"/>. Settable, e.g. to null.
     /// </summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get => grad;
+        set
+        {
+            value?.DetachFromScope();
+            grad = value;
+        }
+    }
+
+    private Tensor? grad;
 
     /// <summary>Keeps the gradient of this non-leaf tensor in <see cref="Grad"/> during backward (<c>tensor.retain_grad()</c>).</summary>
     public void RetainGrad()
@@ -141,6 +151,27 @@ public partial class Tensor
 
     /// <summary>A new leaf that shares this tensor's data but is cut from the graph (<c>tensor.detach()</c>).</summary>
     public Tensor Detach() => new(Storage, shape, strides, Offset, DType);
+
+    /// <summary>
+    /// Keeps this tensor's buffer alive past the innermost <see cref="TensorScope"/> it belongs to by handing it to the
+    /// enclosing scope, or to the garbage collector when there is none (TorchSharp's <c>MoveToOuterDisposeScope</c>).
+    /// Views share one buffer, so this keeps every view of it. Returns this tensor.
+    /// </summary>
+    public Tensor MoveToOuterScope()
+    {
+        Storage.Scope?.MoveOut(Storage);
+        return this;
+    }
+
+    /// <summary>
+    /// Takes this tensor's buffer out of every <see cref="TensorScope"/>: the garbage collector frees it, as for a tensor
+    /// created outside any scope (TorchSharp's <c>DetachFromDisposeScope</c>). Returns this tensor.
+    /// </summary>
+    public Tensor DetachFromScope()
+    {
+        Storage.Scope = null;
+        return this;
+    }
 
     internal void BumpVersion() => Storage.Version++;
 

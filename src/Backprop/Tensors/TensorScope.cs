@@ -1,0 +1,88 @@
+namespace Backprop;
+
+/// <summary>
+/// Recycles the buffers of the tensors created inside it, so a training loop stops feeding the garbage collector:
+/// the counterpart of TorchSharp's <c>torch.NewDisposeScope()</c> (PyTorch frees a tensor's memory by reference
+/// counting, which .NET does not have). While the scope is the innermost one on its thread, every tensor buffer an op
+/// allocates is registered with it; <see cref="Dispose"/> hands them all to the thread's buffer pool, where the next
+/// step's ops find buffers of the same sizes.
+/// <code>
+/// foreach (var (x, y) in loader)
+/// {
+///     using var scope = new TensorScope();
+///     optimizer.ZeroGrad();
+///     var loss = lossFn.Forward(model.Forward(x), y);
+///     loss.Backward();
+///     optimizer.Step();
+///     total += loss.Item();          // read values inside the scope
+/// }
+/// </code>
+/// A tensor whose buffer was recycled throws <see cref="ObjectDisposedException"/> on any use: nothing ever reads a
+/// buffer that another tensor now owns. Long-lived state is kept automatically — parameters, registered buffers,
+/// <see cref="Tensor.Grad"/> and optimizer state are detached from the scope when they are stored — and other tensors
+/// survive with <see cref="Tensor.MoveToOuterScope"/> or <see cref="Tensor.DetachFromScope"/>. Scopes nest, belong to
+/// the thread that created them, and must be disposed on it.
+/// </summary>
+public sealed class TensorScope : IDisposable
+{
+    [ThreadStatic] private static TensorScope? current;
+
+    private readonly TensorScope? outer;
+    private readonly List<Storage> owned = [];
+    private bool disposed;
+
+    /// <summary>Opens a scope; it becomes the innermost one on the calling thread until disposed.</summary>
+    public TensorScope()
+    {
+        outer = current;
+        current = this;
+    }
+
+    /// <summary>The innermost open scope on the calling thread, or null.</summary>
+    internal static TensorScope? Current => current;
+
+    /// <summary>Buffers this scope will recycle when it ends (tensors that share a buffer count once).</summary>
+    public int Count
+    {
+        get
+        {
+            int n = 0;
+            foreach (var s in owned) if (s.Scope == this) n++;
+            return n;
+        }
+    }
+
+    internal void Register(Storage storage)
+    {
+        storage.Scope = this;
+        owned.Add(storage);
+    }
+
+    /// <summary>Moves a buffer to this scope's enclosing scope, or out of all scopes when there is none.</summary>
+    internal void MoveOut(Storage storage)
+    {
+        if (outer is { disposed: false }) outer.Register(storage);
+        else storage.Scope = null;
+    }
+
+    /// <summary>
+    /// Ends the scope: recycles the buffer of every tensor created in it and not moved out. Inner scopes still open
+    /// are ended first. Throws when called on a thread where this scope is not open.
+    /// </summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        var scope = current;
+        while (scope is not null && scope != this) scope = scope.outer;
+        if (scope is null)
+            throw new InvalidOperationException(
+                "TensorScope.Dispose() was called on a thread where this scope is not open. A scope belongs to the thread that " +
+                "created it; create and dispose it on the same thread (not across an await that may resume elsewhere).");
+        while (current != this) current!.Dispose();
+        disposed = true;
+        current = outer;
+        foreach (var storage in owned)
+            if (storage.Scope == this) storage.Release();
+        owned.Clear();
+    }
+}
