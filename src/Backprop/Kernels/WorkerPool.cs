@@ -46,6 +46,29 @@ internal static class WorkerPool
         finally { Monitor.Exit(Gate); }
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, count) over [0, <paramref name="length"/>) split into up to
+    /// <see cref="Threading.NumThreads"/> contiguous ranges of at least <paramref name="minRange"/> elements, each
+    /// starting at a multiple of 64 (for elementwise passes such as optimizer updates).
+    /// </summary>
+    public static void For(int length, int minRange, Action<int, int> body)
+    {
+        int count = Math.Min(Math.Max(1, Threading.NumThreads), length / Math.Max(1, minRange));
+        if (count <= 1)
+        {
+            body(0, length);
+            return;
+        }
+        Run(count, part =>
+        {
+            int start = Boundary(length, part, count), end = Boundary(length, part + 1, count);
+            if (end > start) body(start, end - start);
+        });
+    }
+
+    private static int Boundary(int length, int part, int count) =>
+        part == count ? length : Math.Min(length, (int)((long)length * part / count) & ~63);
+
     private static void Loop(int index)
     {
         int seen = 0;

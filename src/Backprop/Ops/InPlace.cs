@@ -34,7 +34,10 @@ public partial class Tensor
     public Tensor Fill_(double value)
     {
         CheckInPlace("Fill_");
-        return CopyFrom(ScalarLike(value, this));
+        if (!IsContiguous) return CopyFrom(ScalarLike(value, this));
+        FillRaw(value);
+        BumpVersion();
+        return this;
     }
 
     /// <summary>Copies <paramref name="source"/> (broadcast, converted to this dtype) into this tensor (<c>tensor.copy_</c>).</summary>

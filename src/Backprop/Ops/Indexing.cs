@@ -16,7 +16,7 @@ public partial class Tensor
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, d);
         var outShape = Rank == 0 ? [] : (int[])shape.Clone();
         if (Rank > 0) outShape[d] = idx.Length;
-        var y = Empty(outShape, DType);
+        var y = Uninitialized(outShape, DType); // every element is copied below
         switch (DType)
         {
             case DType.Float32: IndexKernels.IndexSelect<float>(x.Span<float>(), outer, size, inner, idx, y.Span<float>()); break;

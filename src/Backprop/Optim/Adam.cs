@@ -58,13 +58,17 @@ public class Adam : Optimizer
         g = g.Dense();
         if (param.IsContiguous)
         {
-            // The whole update in one vectorised pass over the parameter.
-            if (param.DType == DType.Float32)
-                FusedKernels.Adam(param.Span<float>(), g.Span<float>(), expAvg.Span<float>(), expAvgSq.Span<float>(), maxSq.Span<float>(),
-                    beta1, beta2, lr / biasCorrection1, biasCorrection2Sqrt, group["eps"], amsgrad);
-            else
-                FusedKernels.Adam(param.Span<double>(), g.Span<double>(), expAvg.Span<double>(), expAvgSq.Span<double>(), maxSq.Span<double>(),
-                    beta1, beta2, lr / biasCorrection1, biasCorrection2Sqrt, group["eps"], amsgrad);
+            // The whole update in one vectorised pass over the parameter, split across threads when it is large.
+            double stepSize = lr / biasCorrection1, eps = group["eps"];
+            WorkerPool.For(param.Numel, ParallelGrain, (i, n) =>
+            {
+                if (param.DType == DType.Float32)
+                    FusedKernels.Adam(param.Span<float>().Slice(i, n), g.Span<float>().Slice(i, n), expAvg.Span<float>().Slice(i, n),
+                        expAvgSq.Span<float>().Slice(i, n), maxSq.Span<float>().Slice(i, n), beta1, beta2, stepSize, biasCorrection2Sqrt, eps, amsgrad);
+                else
+                    FusedKernels.Adam(param.Span<double>().Slice(i, n), g.Span<double>().Slice(i, n), expAvg.Span<double>().Slice(i, n),
+                        expAvgSq.Span<double>().Slice(i, n), maxSq.Span<double>().Slice(i, n), beta1, beta2, stepSize, biasCorrection2Sqrt, eps, amsgrad);
+            });
             param.BumpVersion();
             return;
         }

@@ -39,10 +39,15 @@ public sealed class Sgd : Optimizer
         {
             // The whole rule in one pass over the parameter.
             var buf = momentum != 0 ? state["momentum_buffer"] : param;
-            if (param.DType == DType.Float32)
-                FusedKernels.Sgd(param.Span<float>(), g.Span<float>(), buf.Span<float>(), group.Lr, momentum, group["dampening"], weightDecay, group.Flag("nesterov"), first);
-            else
-                FusedKernels.Sgd(param.Span<double>(), g.Span<double>(), buf.Span<double>(), group.Lr, momentum, group["dampening"], weightDecay, group.Flag("nesterov"), first);
+            double lr = group.Lr, dampening = group["dampening"];
+            bool nesterov = group.Flag("nesterov");
+            WorkerPool.For(param.Numel, ParallelGrain, (i, n) =>
+            {
+                if (param.DType == DType.Float32)
+                    FusedKernels.Sgd(param.Span<float>().Slice(i, n), g.Span<float>().Slice(i, n), buf.Span<float>().Slice(i, n), lr, momentum, dampening, weightDecay, nesterov, first);
+                else
+                    FusedKernels.Sgd(param.Span<double>().Slice(i, n), g.Span<double>().Slice(i, n), buf.Span<double>().Slice(i, n), lr, momentum, dampening, weightDecay, nesterov, first);
+            });
             param.BumpVersion();
             return;
         }
