@@ -9,7 +9,7 @@ public class GemmKernelTests
     public static TheoryData<string, int, int, int> Cases()
     {
         var data = new TheoryData<string, int, int, int>();
-        var sizes = new[] { (1, 1, 1), (1, 7, 1), (3, 5, 7), (13, 17, 19), (31, 1, 33), (64, 64, 64), (97, 130, 67), (257, 300, 5), (121, 263, 37), (7, 520, 129) };
+        var sizes = new[] { (1, 1, 1), (1, 7, 1), (3, 5, 7), (13, 17, 19), (31, 1, 33), (64, 64, 64), (97, 130, 67), (257, 300, 5), (121, 263, 37), (7, 520, 129), (130, 300, 70) };
         foreach (var path in new[] { "Vector512", "Vector256", "Scalar" })
             foreach (var (m, k, n) in sizes) data.Add(path, m, k, n);
         return data;
@@ -60,6 +60,16 @@ public class GemmKernelTests
             GemmKernel.Multiply(af, 0, bf, 0, cf, 0, m, k, n);
             for (int i = 0; i < m * n; i++)
                 Assert.True(Math.Abs(expected[i] - cf[i]) <= 1e-4 * (1 + Math.Sqrt(k)), $"element {i}: {cf[i]} vs {expected[i]}");
+
+            // Float32 with each operand transposed (the AVX packing paths: row-major A with transposed B, then transposed A).
+            var btf = bt.Select(v => (float)v).ToArray(); var atf = at.Select(v => (float)v).ToArray();
+            foreach (var (aa, aRow, aCol, bb, bRow, bCol) in new[] { (af, k, 1, btf, 1, k), (atf, 1, m, bf, n, 1), (atf, 1, m, btf, 1, k) })
+            {
+                var ct = new float[m * n];
+                GemmKernel.Multiply(aa, 0, aRow, aCol, bb, 0, bRow, bCol, ct, 0, n, m, k, n);
+                for (int i = 0; i < m * n; i++)
+                    Assert.True(Math.Abs(expected[i] - ct[i]) <= 1e-4 * (1 + Math.Sqrt(k)), $"strides A({aRow},{aCol}) B({bRow},{bCol}) element {i}: {ct[i]} vs {expected[i]}");
+            }
         }
         finally { GemmKernel.ForcedPath = GemmPath.Auto; }
     }

@@ -19,8 +19,11 @@ internal static unsafe class GemmKernel
 {
     private const int KC = 256, MC = 120, NC = 3072, SmallWork = 1 << 13;
 
-    /// <summary>Set by tests to force a path; Auto picks the widest the CPU supports.</summary>
-    internal static GemmPath ForcedPath = GemmPath.Auto;
+    /// <summary>
+    /// Set by tests to force a path; Auto picks the widest the CPU supports. Per thread, so a test forcing a path
+    /// does not change the rounding of products other tests run in parallel.
+    /// </summary>
+    [ThreadStatic] internal static GemmPath ForcedPath;
 
     /// <summary>The path Auto resolves to on this machine.</summary>
     internal static GemmPath BestPath => Avx512F.IsSupported ? GemmPath.Vector512 : Fma.IsSupported ? GemmPath.Vector256 : GemmPath.Scalar;
@@ -90,12 +93,12 @@ internal static unsafe class GemmKernel
                 int kc = Math.Min(KC, k - p0);
                 bool acc = accumulate || p0 > 0;
                 var packedB = Buffers<T>.B(strips * nr * kc);
-                PackB(b + (long)p0 * bRow + (long)jc * bCol, bRow, bCol, kc, nc, nr, packedB);
+                Packing.PackB(b + (long)p0 * bRow + (long)jc * bCol, bRow, bCol, kc, nc, nr, packedB);
                 for (int ic = i0; ic < i1; ic += MC)
                 {
                     int mc = Math.Min(MC, i1 - ic);
-                    var packedA = Buffers<T>.A(((mc + MicroKernel.MR - 1) / MicroKernel.MR) * MicroKernel.MR * kc);
-                    PackA(a + (long)ic * aRow + (long)p0 * aCol, aRow, aCol, mc, kc, packedA);
+                    var packedA = Buffers<T>.A(((mc + MicroKernel.MR - 1) / MicroKernel.MR) * MicroKernel.MR * kc + Packing.APadding);
+                    Packing.PackA(a + (long)ic * aRow + (long)p0 * aCol, aRow, aCol, mc, kc, packedA);
                     for (int s = 0; s < strips; s++)
                     {
                         int cols = Math.Min(nr, nc - s * nr);
@@ -123,55 +126,6 @@ internal static unsafe class GemmKernel
             if (path == GemmPath.Vector256) { MicroKernel.Run<V256D, Vector256<double>, double>(kc, (double*)a, (double*)b, (double*)c, ldc, rows, cols, acc); return; }
         }
         MicroKernel.RunScalar(kc, a, b, nr, c, ldc, rows, cols, acc);
-    }
-
-    /// <summary>Packs an mc×kc block of A into 6-row strips: strip s holds, for each p, the 6 values A(6s..6s+5, p); rows past mc are zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackA<T>(T* a, int aRow, int aCol, int mc, int kc, T* dst) where T : unmanaged, INumber<T>
-    {
-        const int MR = MicroKernel.MR;
-        for (int s = 0; s < mc; s += MR)
-        {
-            T* strip = dst + (long)s * kc;
-            for (int r = 0; r < MR; r++)
-            {
-                int row = s + r;
-                if (row >= mc) { for (int p = 0; p < kc; p++) strip[p * MR + r] = T.Zero; continue; }
-                T* src = a + (long)row * aRow;
-                if (aCol == 1) for (int p = 0; p < kc; p++) strip[p * MR + r] = src[p];
-                else for (int p = 0; p < kc; p++) strip[p * MR + r] = src[(long)p * aCol];
-            }
-        }
-    }
-
-    /// <summary>Packs a kc×nc panel of B into nr-wide strips: strip s holds, for each p, B(p, nr·s..nr·s+nr−1); columns past nc are zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackB<T>(T* b, int bRow, int bCol, int kc, int nc, int nr, T* dst) where T : unmanaged, INumber<T>
-    {
-        for (int s = 0; s * nr < nc; s++)
-        {
-            T* strip = dst + (long)s * kc * nr;
-            int j0 = s * nr, cols = Math.Min(nr, nc - j0);
-            if (bCol == 1)
-            {
-                for (int p = 0; p < kc; p++)
-                {
-                    T* src = b + (long)p * bRow + j0;
-                    T* d = strip + p * nr;
-                    new ReadOnlySpan<T>(src, cols).CopyTo(new Span<T>(d, cols));
-                    if (cols < nr) new Span<T>(d + cols, nr - cols).Clear();
-                }
-            }
-            else
-            {
-                for (int j = 0; j < nr; j++)
-                {
-                    if (j >= cols) { for (int p = 0; p < kc; p++) strip[p * nr + j] = T.Zero; continue; }
-                    T* src = b + (long)(j0 + j) * bCol;
-                    for (int p = 0; p < kc; p++) strip[p * nr + j] = src[(long)p * bRow];
-                }
-            }
-        }
     }
 
     /// <summary>Triple loop for tiny products, where packing would cost more than it saves.</summary>
