@@ -63,7 +63,7 @@ public static class Workloads
             new Linear(256, 128, generator: new Generator(2)), new Relu(), new Linear(128, 10, generator: new Generator(3)));
         var opt = new Adam(model.Parameters(), lr: 1e-3);
         var lossFn = new CrossEntropyLoss();
-        var loader = new DataLoader(new TensorDataset(xtr, train.Labels), batch, shuffle: true, seed: 0);
+        var loader = new DataLoader(new TensorDataset(xtr, train.Labels), batch, shuffle: true, seed: 0, recycleBatches: true);
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         int steps = 0;
         var clock = Stopwatch.StartNew();

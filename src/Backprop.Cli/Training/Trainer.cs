@@ -27,7 +27,7 @@ internal sealed class Trainer(Sequential model, SplitData data, TrainOptions opt
     public IEnumerable<EpochResult> Run(CancellationToken cancel, Action<int, int, double, int>? onBatch = null)
     {
         int batch = options.BatchSize <= 0 ? data.TrainY.Numel : Math.Min(options.BatchSize, data.TrainY.Numel);
-        var loader = new DataLoader(new TensorDataset(data.TrainX, data.TrainY), batch, shuffle: true, seed: options.Seed);
+        var loader = new DataLoader(new TensorDataset(data.TrainX, data.TrainY), batch, shuffle: true, seed: options.Seed, recycleBatches: true);
         LRScheduler? scheduler = options.Schedule switch
         {
             null or "none" => null,

@@ -5,7 +5,9 @@ namespace Backprop.Data;
 /// gradient descent, 1 gives SGD, anything between mini-batch GD. With <c>shuffle</c> every epoch (every enumeration)
 /// draws a new order from a generator seeded once by <c>seed</c>, so runs are reproducible. Datasets of row tensors
 /// (<see cref="ITensorRows"/>) are batched with one vectorized gather per tensor; other datasets go through
-/// <c>collate</c> (default: stack each field).
+/// <c>collate</c> (default: stack each field). With <c>recycleBatches</c> a batch's buffers go back to the buffer pool
+/// (see <see cref="TensorScope"/>) when the next batch is requested or the epoch ends, so a training loop allocates no
+/// new batch memory; a batch tensor used after that throws unless it was kept with <see cref="Tensor.DetachFromScope"/>.
 /// </summary>
 public sealed class DataLoader : IEnumerable<Tensor[]>
 {
@@ -15,7 +17,7 @@ public sealed class DataLoader : IEnumerable<Tensor[]>
 
     /// <summary>Creates the loader.</summary>
     public DataLoader(IDataset<Tensor[]> dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long seed = 0,
-        Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate = null)
+        Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate = null, bool recycleBatches = false)
     {
         if (batchSize <= 0) throw new ArgumentException($"DataLoader: batchSize must be positive, got {batchSize}.");
         this.dataset = dataset;
@@ -23,6 +25,7 @@ public sealed class DataLoader : IEnumerable<Tensor[]>
         Shuffle = shuffle;
         DropLast = dropLast;
         this.collate = collate;
+        RecycleBatches = recycleBatches;
         generator = new Generator(seed);
     }
 
@@ -31,6 +34,9 @@ public sealed class DataLoader : IEnumerable<Tensor[]>
 
     /// <summary>Whether each epoch uses a new random order.</summary>
     public bool Shuffle { get; }
+
+    /// <summary>Whether a batch's buffers are recycled when the next batch is requested (not in PyTorch, where memory is reference-counted).</summary>
+    public bool RecycleBatches { get; }
 
     /// <summary>Whether a last, smaller batch is dropped.</summary>
     public bool DropLast { get; }
@@ -43,23 +49,30 @@ public sealed class DataLoader : IEnumerable<Tensor[]>
     {
         int n = dataset.Count;
         var order = Shuffle ? DatasetSplits.Permutation(n, generator) : Enumerable.Range(0, n).ToArray();
-        for (int b = 0; b < Count; b++)
+        var recycler = RecycleBatches ? TensorScope.Detached() : null;
+        try
         {
-            int start = b * BatchSize, size = Math.Min(BatchSize, n - start);
-            var idx = order.AsSpan(start, size);
-            if (dataset is ITensorRows rows && collate is null)
+            for (int b = 0; b < Count; b++)
             {
-                var ids = new long[size];
-                for (int i = 0; i < size; i++) ids[i] = idx[i];
-                yield return rows.Gather(Tensor.FromArray(ids));
-            }
-            else
-            {
-                var samples = new Tensor[size][];
-                for (int i = 0; i < size; i++) samples[i] = dataset[idx[i]];
-                yield return (collate ?? Stack)(samples);
+                recycler?.Recycle();
+                yield return Batch(order.AsSpan(b * BatchSize, Math.Min(BatchSize, n - b * BatchSize)), recycler);
             }
         }
+        finally { recycler?.Recycle(); }
+    }
+
+    /// <summary>Gathers one batch; its buffers are allocated in <paramref name="recycler"/> when there is one.</summary>
+    private Tensor[] Batch(ReadOnlySpan<int> idx, TensorScope? recycler)
+    {
+        if (dataset is ITensorRows rows && collate is null)
+        {
+            var ids = new long[idx.Length];
+            for (int i = 0; i < idx.Length; i++) ids[i] = idx[i];
+            using (recycler?.Activate()) return rows.Gather(Tensor.FromArray(ids));
+        }
+        var samples = new Tensor[idx.Length][];
+        for (int i = 0; i < idx.Length; i++) samples[i] = dataset[idx[i]];
+        using (recycler?.Activate()) return (collate ?? Stack)(samples);
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();

@@ -29,6 +29,7 @@ public sealed class TensorScope : IDisposable
 
     private readonly TensorScope? outer;
     private readonly List<Storage> owned = [];
+    private readonly bool onStack;
     private bool disposed;
 
     /// <summary>Opens a scope; it becomes the innermost one on the calling thread until disposed.</summary>
@@ -36,6 +37,37 @@ public sealed class TensorScope : IDisposable
     {
         outer = current;
         current = this;
+        onStack = true;
+    }
+
+    private TensorScope(bool onStack) => this.onStack = onStack;
+
+    /// <summary>
+    /// A scope that is not on the thread's stack: code allocates into it only inside <see cref="Activate"/>, and
+    /// <see cref="Recycle"/> releases what it holds (the DataLoader's batches). Its tensors moved out go to the GC.
+    /// </summary>
+    internal static TensorScope Detached() => new(onStack: false);
+
+    /// <summary>Makes this detached scope the current one until the returned value is disposed.</summary>
+    internal Activation Activate()
+    {
+        var previous = current;
+        current = this;
+        return new Activation(previous);
+    }
+
+    /// <summary>Restores the scope that was current before <see cref="Activate"/>.</summary>
+    internal readonly struct Activation(TensorScope? previous) : IDisposable
+    {
+        public void Dispose() => current = previous;
+    }
+
+    /// <summary>Releases every buffer this scope holds; the scope stays usable.</summary>
+    internal void Recycle()
+    {
+        foreach (var storage in owned)
+            if (storage.Scope == this) storage.Release();
+        owned.Clear();
     }
 
     /// <summary>The innermost open scope on the calling thread, or null.</summary>
@@ -72,6 +104,12 @@ public sealed class TensorScope : IDisposable
     public void Dispose()
     {
         if (disposed) return;
+        if (!onStack)
+        {
+            disposed = true;
+            Recycle();
+            return;
+        }
         var scope = current;
         while (scope is not null && scope != this) scope = scope.outer;
         if (scope is null)
@@ -81,8 +119,6 @@ public sealed class TensorScope : IDisposable
         while (current != this) current!.Dispose();
         disposed = true;
         current = outer;
-        foreach (var storage in owned)
-            if (storage.Scope == this) storage.Release();
-        owned.Clear();
+        Recycle();
     }
 }

@@ -99,4 +99,30 @@ public class DataLoaderTests
         Assert.Contains("[3, 2]", ex.Message);
         Assert.Contains("[4]", ex.Message);
     }
+
+    [Fact]
+    public void RecycleBatches_SameBatches_BuffersReused_OldBatchesRefuseUse()
+    {
+        var data = new TensorDataset(Tensor.Arange(0, 40 * 64).Reshape([40, 64]).To(DType.Float32), Tensor.Arange(0, 40));
+        var plain = new DataLoader(data, batchSize: 16, shuffle: true, seed: 5).Select(b => b[0].ToArray<float>()).ToList();
+        var loader = new DataLoader(data, batchSize: 16, shuffle: true, seed: 5, recycleBatches: true);
+        var seen = new List<Tensor>();
+        Tensor? kept = null, detached = null;
+        float[]? firstBuffer = null;
+        int i = 0;
+        foreach (var (x, y) in loader)
+        {
+            Assert.Equal(plain[i], x.ToArray<float>());
+            if (i > 0) Assert.Throws<ObjectDisposedException>(() => seen[^1].Sum()); // the previous batch was recycled
+            if (i == 0) (firstBuffer, kept) = (x.Array<float>(), x.Clone());
+            if (i == 1) Assert.Same(firstBuffer, x.Array<float>());               // ... and its buffer holds this one
+            if (i == 2) detached = x.DetachFromScope();
+            seen.Add(x);
+            i++;
+        }
+        Assert.Equal(3, i);
+        Assert.Throws<ObjectDisposedException>(() => seen[1].Sum());
+        Assert.Equal(plain[0], kept!.ToArray<float>());     // a clone made inside the loop is the caller's
+        Assert.Equal(plain[2], detached!.ToArray<float>()); // so is a batch detached from the loader's scope
+    }
 }

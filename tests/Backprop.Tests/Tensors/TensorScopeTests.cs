@@ -135,7 +135,7 @@ public class TensorScopeTests
         var opt = new Adam(model.Parameters(), lr: 1e-2);
         var lossFn = new CrossEntropyLoss();
         var losses = new List<double>();
-        var loader = new DataLoader(new TensorDataset(x, data.Labels), batchSize: 64, shuffle: true, seed: 3);
+        var loader = new DataLoader(new TensorDataset(x, data.Labels), batchSize: 64, shuffle: true, seed: 3, recycleBatches: scoped);
         for (int epoch = 0; epoch < 2; epoch++)
             foreach (var (xb, yb) in loader)
             {
