@@ -60,6 +60,19 @@ public sealed class Node
         return output;
     }
 
+    /// <summary>
+    /// Records an op of one tensor and a constant (a scalar operand): two edges as in PyTorch, the constant's leading
+    /// nowhere; <paramref name="backward"/> returns two gradients, the second null. Saves no tensors.
+    /// </summary>
+    internal static Tensor RecordWithConstant(Tensor output, string name, Tensor input, Func<Tensor, Tensor?[]> backward)
+    {
+        if (!Autograd.IsGradEnabled || !input.RequiresGrad) return output;
+        var edges = new Edge[2];
+        edges[0] = input.GradFn is not null ? new Edge(input.GradFn, null) : new Edge(null, input);
+        output.GradFn = new Node(name, edges, backward, []);
+        return output;
+    }
+
     /// <summary>Runs the backward rule for the gradient of this node's output.</summary>
     internal Tensor?[] Apply(Tensor gradOutput, bool retainGraph)
     {

@@ -37,19 +37,19 @@ public partial class Tensor
         Node.Record(a.DType.IsFloatingPoint() ? a.Map(new NegOp(), "Neg") : Binary<SubOp>(ScalarLike(0, a), a, "Neg"), "NegBackward", [a], g => [-g]);
 
     /// <summary>Adds a scalar.</summary>
-    public static Tensor operator +(Tensor a, double b) => a + ScalarLike(b, a);
+    public static Tensor operator +(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar<AddOp>(b, "AddBackward") : a + ScalarLike(b, a);
     /// <summary>Adds a scalar.</summary>
-    public static Tensor operator +(double a, Tensor b) => ScalarLike(a, b) + b;
+    public static Tensor operator +(double a, Tensor b) => b + a;
     /// <summary>Subtracts a scalar.</summary>
-    public static Tensor operator -(Tensor a, double b) => a - ScalarLike(b, a);
+    public static Tensor operator -(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar<SubOp>(b, "SubBackward") : a - ScalarLike(b, a);
     /// <summary>Subtracts from a scalar.</summary>
     public static Tensor operator -(double a, Tensor b) => ScalarLike(a, b) - b;
     /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(Tensor a, double b) => a * ScalarLike(b, a);
+    public static Tensor operator *(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar<MulOp>(b, "MulBackward") : a * ScalarLike(b, a);
     /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(double a, Tensor b) => ScalarLike(a, b) * b;
+    public static Tensor operator *(double a, Tensor b) => b * a;
     /// <summary>Divides by a scalar.</summary>
-    public static Tensor operator /(Tensor a, double b) => a / ScalarLike(b, a);
+    public static Tensor operator /(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar<DivOp>(b, "DivBackward") : a / ScalarLike(b, a);
     /// <summary>Divides a scalar by each element.</summary>
     public static Tensor operator /(double a, Tensor b) => ScalarLike(a, b) / b;
 
@@ -139,6 +139,20 @@ public partial class Tensor
     /// <summary>A 0-d tensor for a scalar operand: the tensor's dtype, or Float32 for a fractional value against Int64.</summary>
     internal static Tensor ScalarLike(double value, Tensor like) =>
         Scalar(value, like.DType.IsFloatingPoint() || value != Math.Floor(value) ? (like.DType.IsFloatingPoint() ? like.DType : DType.Float32) : DType.Int64);
+
+    /// <summary>
+    /// this ∘ s (+, −, ×, ÷) for a floating-point tensor and a constant: the same arithmetic as with a broadcast scalar
+    /// tensor, without creating one. The node keeps PyTorch's two edges (the scalar's leads nowhere).
+    /// </summary>
+    private Tensor WithScalar<TOp>(double s, string name) where TOp : IBinaryOp<TOp>
+    {
+        var x = Dense();
+        var y = Uninitialized(shape, DType);
+        if (DType == DType.Float32) TOp.Apply(x.Span<float>(), (float)s, y.Span<float>());
+        else TOp.Apply(x.Span<double>(), s, y.Span<double>());
+        return Node.RecordWithConstant(y, name, this, g =>
+            [typeof(TOp) == typeof(MulOp) ? g * s : typeof(TOp) == typeof(DivOp) ? g / s : g, null]); // d(x∘s)/dx: s, 1/s or 1
+    }
 
     /// <summary>Forward of a broadcasting binary op (no autograd).</summary>
     internal static Tensor Binary<TOp>(Tensor a, Tensor b, string op) where TOp : IBinaryOp<TOp>

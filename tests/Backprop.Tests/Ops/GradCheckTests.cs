@@ -20,6 +20,7 @@ public class GradCheckTests
         new("mul broadcast", x => x[0] * x[1], [[2, 3, 4], [3, 1]]),
         new("div broadcast", x => x[0] / x[1], [[3, 4], [4]], Positive: true),
         new("scalar ops", x => (x[0] * 2 + 1) - 3 * x[0] / 4, [[5]]),
+        new("scalar ops on a transposed view", x => (0.5 + x[0].Transpose(0, 1) - 0.25) * x[0].Transpose(0, 1) / 3, [[3, 4]]),
         new("scalar divided by tensor", x => 2 / x[0] - (1 - x[0]), [[5]], Positive: true),
         new("neg", x => -x[0], [[2, 3]]),
         new("maximum", x => Tensor.Maximum(x[0], x[1]), [[3, 4], [4]]),
