@@ -25,8 +25,8 @@ internal static class Engine
         // 1. Discover the graph and count, for every node, the edges that point at it. The counts live on the nodes,
         //    tagged with this run's id.
         int run = Interlocked.Increment(ref runCounter);
-        var discovered = new List<Node>();
-        var stack = new Stack<Node>();
+        var work = TakeWorkspace();
+        var (discovered, stack, ready) = (work.Discovered, work.Stack, work.Ready);
         foreach (var r in roots)
             if (r.GradFn is { } fn && fn.RunId != run) { Visit(fn, run, 0); discovered.Add(fn); stack.Push(fn); }
         while (stack.Count > 0)
@@ -51,7 +51,6 @@ internal static class Engine
         }
 
         // 2. Run nodes whose consumers have all been processed.
-        var ready = new Stack<Node>();
         foreach (var node in discovered) if (node.Dependencies == 0) ready.Push(node);
         while (ready.Count > 0)
         {
@@ -83,7 +82,25 @@ internal static class Engine
                 }
             }
         }
+        discovered.Clear();
+        workspace = work; // an exception leaves the workspace to the GC; the next run starts a fresh one
         return captured;
+    }
+
+    /// <summary>The lists one run needs, kept per thread between runs (a backward nested in a backward gets its own).</summary>
+    private sealed class Workspace
+    {
+        public readonly List<Node> Discovered = [];
+        public readonly Stack<Node> Stack = new(), Ready = new();
+    }
+
+    [ThreadStatic] private static Workspace? workspace;
+
+    private static Workspace TakeWorkspace()
+    {
+        var w = workspace ?? new Workspace();
+        workspace = null;
+        return w;
     }
 
     private static int runCounter;
