@@ -88,9 +88,12 @@ internal static unsafe class GemmKernel
         for (int jc = j0; jc < j1; jc += NC)
         {
             int nc = Math.Min(NC, j1 - jc), strips = (nc + nr - 1) / nr;
-            for (int p0 = 0; p0 < k; p0 += KC)
+            // Equal k-blocks (multiples of 8, for the SIMD packing) rather than full ones and a thin remainder:
+            // k = 784 runs as 264 + 264 + 256 instead of 256 + 256 + 256 + 16.
+            int kBlock = Balanced(k, KC, 8);
+            for (int p0 = 0; p0 < k; p0 += kBlock)
             {
-                int kc = Math.Min(KC, k - p0);
+                int kc = Math.Min(kBlock, k - p0);
                 bool acc = accumulate || p0 > 0;
                 var packedB = Buffers<T>.B(strips * nr * kc);
                 Packing.PackB(b + (long)p0 * bRow + (long)jc * bCol, bRow, bCol, kc, nc, nr, packedB);
@@ -110,6 +113,14 @@ internal static unsafe class GemmKernel
                 }
             }
         }
+    }
+
+    /// <summary>The block size that splits <paramref name="total"/> into as few blocks of at most about <paramref name="max"/> as possible, of equal size rounded up to <paramref name="multiple"/>.</summary>
+    private static int Balanced(int total, int max, int multiple)
+    {
+        int blocks = (total + max - 1) / max;
+        int size = (total + blocks - 1) / blocks;
+        return (size + multiple - 1) / multiple * multiple;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
