@@ -17,12 +17,19 @@ public partial class Tensor
         var outShape = Rank == 0 ? [] : (int[])shape.Clone();
         if (Rank > 0) outShape[d] = idx.Length;
         var y = Uninitialized(outShape, DType); // every element is copied below
-        switch (DType)
+        // Picking many large rows (a DataLoader batch) is memory-bound random access: both threads fetch in parallel.
+        int rowsPerPart = outer == 1 ? Math.Max(1, (1 << 16) / Math.Max(1, inner)) : int.MaxValue;
+        WorkerPool.For(outer == 1 ? idx.Length : 1, rowsPerPart, (j0, count) =>
         {
-            case DType.Float32: IndexKernels.IndexSelect<float>(x.Span<float>(), outer, size, inner, idx, y.Span<float>()); break;
-            case DType.Float64: IndexKernels.IndexSelect<double>(x.Span<double>(), outer, size, inner, idx, y.Span<double>()); break;
-            default: IndexKernels.IndexSelect<long>(x.Span<long>(), outer, size, inner, idx, y.Span<long>()); break;
-        }
+            var part = outer == 1 ? idx.AsSpan(j0, count) : idx;
+            int at = outer == 1 ? j0 * inner : 0;
+            switch (DType)
+            {
+                case DType.Float32: IndexKernels.IndexSelect<float>(x.Span<float>(), outer, size, inner, part, y.Span<float>()[at..]); break;
+                case DType.Float64: IndexKernels.IndexSelect<double>(x.Span<double>(), outer, size, inner, part, y.Span<double>()[at..]); break;
+                default: IndexKernels.IndexSelect<long>(x.Span<long>(), outer, size, inner, part, y.Span<long>()[at..]); break;
+            }
+        });
         int[] s = shape; var dt = DType;
         return Node.Record(y, "IndexSelectBackward", [this], g => [Zeros(s, dt).IndexAdd(d, index, g)], index);
     }
