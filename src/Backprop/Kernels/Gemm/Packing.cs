@@ -29,7 +29,7 @@ internal static unsafe class Packing
             {
                 // Transposed A: the 6 values for each p are adjacent in memory.
                 for (int p = 0; p < kc; p++)
-                    for (int r = 0; r < MR; r++) strip[p * MR + r] = src[(long)p * aCol + r];
+                    Unsafe.CopyBlockUnaligned(strip + p * MR, src + (long)p * aCol, (uint)(MR * sizeof(T))); // a constant-size copy the JIT unrolls
                 continue;
             }
             int p0 = 0;
@@ -52,6 +52,16 @@ internal static unsafe class Packing
         {
             T* strip = dst + (long)s * kc * nr;
             int j0 = s * nr, cols = Math.Min(nr, nc - j0);
+            if (bCol == 1 && cols == nr && Vector256.IsHardwareAccelerated && nr % Vector256<T>.Count == 0)
+            {
+                // A full strip of a row-major B: nr contiguous values per p, moved as whole vectors.
+                for (int p = 0; p < kc; p++)
+                {
+                    T* src = b + (long)p * bRow + j0, d = strip + p * nr;
+                    for (int j = 0; j < nr; j += Vector256<T>.Count) Vector256.Store(Vector256.Load(src + j), d + j);
+                }
+                continue;
+            }
             if (bCol == 1)
             {
                 for (int p = 0; p < kc; p++)
