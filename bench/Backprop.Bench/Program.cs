@@ -1,6 +1,6 @@
 // Backprop's benchmark: the peers' workloads (../shared/peers), one JSON line each.
 // Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
-// Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps).
+// Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step).
 using System.Diagnostics;
 using System.Globalization;
 using Backprop;
@@ -16,6 +16,9 @@ foreach (int n in new[] { 128, 256, 512, 1024, 2048 })
 if (only.Contains("kernel")) { Workloads.Emit(("work", "microkernel_avx2_6x16"), ("gflops", Math.Round(KernelProbe.MicroKernelGflops(), 1))); Workloads.Emit(("work", "direct"), ("gflops", Math.Round(KernelProbeDirect.Gflops(), 1))); }
 if (only.Contains("inplace")) foreach (int n in new[] { 256, 512, 1024, 2048 }) Workloads.Emit(("work", $"gemm_inplace{n}"), ("gflops", Math.Round(GemmProbe.InPlace(n, Math.Max(10, (int)(8e9 / (2.0 * n * n * n)))), 1)));
 if (only.Contains("shapes")) foreach (var (m, k, n, t) in new[] { (256, 784, 256, true), (256, 256, 784, false), (64, 784, 256, true), (256, 64, 784, false) }) Workloads.Emit(("work", $"gemm_{m}x{k}x{n}{(t ? "_bT" : "")}"), ("gflops", Math.Round(ShapeProbe.Run(m, k, n, t), 1)));
+if (only.Contains("phases"))
+    foreach (int batch in new[] { 64, 256 })
+        Workloads.Emit([("work", $"fmnist_mlp_b{batch}_phases_us"), .. PhaseProbe.Run(batch).Select(p => (p.Phase, (object)Math.Round(p.Microseconds)))]);
 if (only.Contains("warm")) Workloads.Emit(("work", "tiny_step_after_500k_warmup"), ("us_per_step", Math.Round(Workloads.TinyStep(warmup: 500_000), 3)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 if (Want("tiny_step")) Workloads.Emit(("work", "tiny_step"), ("us_per_step", Math.Round(Workloads.TinyStep(), 3)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 foreach (int batch in new[] { 64, 256 })
