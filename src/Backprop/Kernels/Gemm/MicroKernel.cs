@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels.Gemm;
 
@@ -15,6 +16,11 @@ internal static unsafe class MicroKernel
         where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
     {
         int w = TV.Count;
+        if (Sse.IsSupported)
+        {
+            // Start fetching the C tile now: it is needed only after the k loop, and would otherwise stall the stores.
+            for (int i = 0; i < rows; i++) { Sse.Prefetch0(c + i * ldc); Sse.Prefetch0(c + i * ldc + cols - 1); }
+        }
         TVec c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         TVec c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)
