@@ -73,6 +73,12 @@ public sealed class TensorScope : IDisposable
     /// <summary>The innermost open scope on the calling thread, or null.</summary>
     internal static TensorScope? Current => current;
 
+    /// <summary>Bytes of recycled buffers the calling thread's pool holds, ready for the next scope's tensors.</summary>
+    public static long PooledBytes => BufferPool.RetainedBytes;
+
+    /// <summary>Drops the calling thread's recycled buffers so the GC can reclaim them (e.g. after training).</summary>
+    public static void ClearPool() => BufferPool.Clear();
+
     /// <summary>Buffers this scope will recycle when it ends (tensors that share a buffer count once).</summary>
     public int Count
     {

@@ -45,6 +45,16 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void ClearPool_DropsTheRecycledBuffers()
+    {
+        using (new TensorScope()) _ = Big(1);
+        Assert.True(TensorScope.PooledBytes >= 512 * 4);
+        TensorScope.ClearPool();
+        Assert.Equal(0, TensorScope.PooledBytes);
+        using (new TensorScope()) Assert.Equal(0, Tensor.Zeros([16, 32]).Sum().Item()); // fresh buffers after a clear
+    }
+
+    [Fact]
     public void MoveToOuterScope_KeepsATensorUntilTheOuterScopeEnds()
     {
         Tensor kept, detached;
