@@ -86,6 +86,8 @@ internal static unsafe class Packing
     }
 
     /// <summary>Six full rows of a row-major A, 8 values of p at a time; returns the first p left for the scalar loop.</summary>
+    /// <remarks>Optimised at once, like every GEMM method: a product calls it too few times for tiering to promote it soon.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int PackRowMajorA(float* src, int aRow, int kc, float* strip)
     {
         const int MR = MicroKernel.MR;
@@ -105,6 +107,7 @@ internal static unsafe class Packing
     }
 
     /// <summary>A full strip of a transposed B (B(p, j) = b[j·bCol + p]), 8 columns × 8 values of p at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int PackTransposedB(float* b, int bCol, int kc, int nr, float* strip)
     {
         int p = 0;
