@@ -7,7 +7,8 @@ namespace Backprop.Data;
 /// (<see cref="ITensorRows"/>) are batched with one vectorized gather per tensor; other datasets go through
 /// <c>collate</c> (default: stack each field). With <c>recycleBatches</c> a batch's buffers go back to the buffer pool
 /// (see <see cref="TensorScope"/>) when the next batch is requested or the epoch ends, so a training loop allocates no
-/// new batch memory; a batch tensor used after that throws unless it was kept with <see cref="Tensor.DetachFromScope"/>.
+/// new batch memory. Do not use a batch after that unless it was kept with <see cref="Tensor.DetachFromScope"/>: a
+/// recycled batch throws <see cref="ObjectDisposedException"/> (batches under 1 KiB are left to the GC and stay valid).
 /// </summary>
 public sealed class DataLoader : IEnumerable<Tensor[]>
 {

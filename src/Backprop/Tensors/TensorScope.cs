@@ -20,8 +20,9 @@ namespace Backprop;
 /// A tensor whose buffer was recycled throws <see cref="ObjectDisposedException"/> on any use: nothing ever reads a
 /// buffer that another tensor now owns. Long-lived state is kept automatically — parameters, registered buffers,
 /// <see cref="Tensor.Grad"/> and optimizer state are detached from the scope when they are stored — and other tensors
-/// survive with <see cref="Tensor.MoveToOuterScope"/> or <see cref="Tensor.DetachFromScope"/>. Scopes nest, belong to
-/// the thread that created them, and must be disposed on it.
+/// survive with <see cref="Tensor.MoveToOuterScope"/> or <see cref="Tensor.DetachFromScope"/>. Buffers under 1 KiB are
+/// not pooled (a fresh allocation is cheaper than the lookup), so such tiny tensors stay valid; do not rely on it.
+/// Scopes nest, belong to the thread that created them, and must be disposed on it.
 /// </summary>
 public sealed class TensorScope : IDisposable
 {
