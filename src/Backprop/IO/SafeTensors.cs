@@ -27,7 +27,7 @@ public static class SafeTensors
         var ordered = tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
         foreach (var (name, t) in ordered)
         {
-            long size = (long)t.Numel * ElementSize(t.DType);
+            long size = (long)t.Numel * t.DType.ElementSize();
             header[name] = new JsonObject
             {
                 ["dtype"] = t.DType switch { DType.Float32 => "F32", DType.Float64 => "F64", _ => "I64" },
@@ -101,7 +101,7 @@ public static class SafeTensors
                 };
                 var shape = entry["shape"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
                 var offsets = entry["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                long expected = (long)ShapeUtil.Numel(shape) * ElementSize(dtype);
+                long expected = (long)ShapeUtil.Numel(shape) * dtype.ElementSize();
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] - offsets[0] != expected || offsets[1] > dataLength)
                     throw new InvalidDataException($"{path}: tensor '{name}' of shape {ShapeUtil.Format(shape)} declares bytes [{string.Join(", ", offsets)}] of a {dataLength}-byte data section; expected {expected} bytes inside it.");
                 result[name] = FromLittleEndian(bytes.AsSpan(dataStart + (int)offsets[0], (int)expected), shape, dtype);
@@ -114,12 +114,11 @@ public static class SafeTensors
         return result;
     }
 
-    private static int ElementSize(DType dtype) => dtype == DType.Float32 ? 4 : 8;
 
     private static byte[] LittleEndianBytes(Tensor t)
     {
         var c = t.Dense();
-        var bytes = new byte[(long)c.Numel * ElementSize(c.DType)];
+        var bytes = new byte[(long)c.Numel * c.DType.ElementSize()];
         switch (c.DType)
         {
             case DType.Float32: { var s = c.Span<float>(); for (int i = 0; i < s.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), s[i]); break; }

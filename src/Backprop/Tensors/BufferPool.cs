@@ -15,24 +15,17 @@ internal static class BufferPool
     [ThreadStatic] private static Dictionary<long, Stack<Array>>? lists;
     [ThreadStatic] private static long retainedBytes;
 
-    /// <summary>A buffer of exactly <paramref name="length"/> elements, zero-filled unless <paramref name="uninitialized"/>.</summary>
-    public static Array Rent(DType dtype, int length, bool uninitialized) => dtype switch
+    /// <summary>
+    /// A recycled buffer of exactly <paramref name="length"/> elements — cleared unless <paramref name="uninitialized"/> —
+    /// or null when the pool has none.
+    /// </summary>
+    public static Array? TryRent(DType dtype, int length, bool uninitialized)
     {
-        DType.Float32 => Rent<float>(DType.Float32, length, uninitialized),
-        DType.Float64 => Rent<double>(DType.Float64, length, uninitialized),
-        _ => Rent<long>(DType.Int64, length, uninitialized),
-    };
-
-    private static T[] Rent<T>(DType dtype, int length, bool uninitialized)
-    {
-        if (lists is not null && lists.TryGetValue(Key(dtype, length), out var free) && free.Count > 0)
-        {
-            var buffer = (T[])free.Pop();
-            retainedBytes -= Bytes(buffer);
-            if (!uninitialized) System.Array.Clear(buffer);
-            return buffer;
-        }
-        return uninitialized ? GC.AllocateUninitializedArray<T>(length) : new T[length];
+        if (lists is null || !lists.TryGetValue(Key(dtype, length), out var free) || free.Count == 0) return null;
+        var buffer = free.Pop();
+        retainedBytes -= Bytes(buffer);
+        if (!uninitialized) Array.Clear(buffer);
+        return buffer;
     }
 
     /// <summary>Takes a buffer back; drops it for the GC when the pool is full.</summary>
@@ -59,5 +52,6 @@ internal static class BufferPool
 
     private static long Key(DType dtype, int length) => (long)dtype << 32 | (uint)length;
 
-    private static long Bytes(Array buffer) => (long)buffer.Length * (buffer is float[] ? 4 : 8);
+    /// <summary>Size in bytes, in 64 bits (a Float64 buffer may pass 2 GB, where <c>Buffer.ByteLength</c> overflows).</summary>
+    private static long Bytes(Array buffer) => buffer.LongLength * (buffer is float[] ? 4 : 8);
 }

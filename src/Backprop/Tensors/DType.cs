@@ -25,6 +25,9 @@ public static class DTypeExtensions
         _ => "torch.int64",
     };
 
+    /// <summary>Bytes per element: 4 for Float32, 8 for Float64 and Int64.</summary>
+    internal static int ElementSize(this DType dtype) => dtype == DType.Float32 ? 4 : 8;
+
     /// <summary>The dtype of a binary op's result (PyTorch's type promotion: int64 &lt; float32 &lt; float64).</summary>
     public static DType Promote(DType a, DType b) =>
         a == b ? a : (a == DType.Float64 || b == DType.Float64) ? DType.Float64 : DType.Float32;

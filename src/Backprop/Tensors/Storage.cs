@@ -24,9 +24,6 @@ internal sealed class Storage
         "This tensor's data was recycled when the TensorScope it was created in was disposed. " +
         "Call MoveToOuterScope() or DetachFromScope() on tensors you need after the scope, or read their values (Item(), ToArray()) inside it.");
 
-    /// <summary>True once a scope has recycled the buffer.</summary>
-    public bool IsReleased => data is null;
-
     /// <summary>
     /// A zero-filled buffer, or with <paramref name="uninitialized"/> one whose contents are garbage (for kernels that
     /// overwrite every element). Inside a <see cref="TensorScope"/> the buffer comes from the thread's pool and is
@@ -35,18 +32,15 @@ internal sealed class Storage
     /// </summary>
     public static Storage Allocate(DType dtype, int length, bool uninitialized = false)
     {
-        if (length * (dtype == DType.Float32 ? 4L : 8L) >= MinPooledBytes && TensorScope.Current is { } scope)
-        {
-            var storage = new Storage(BufferPool.Rent(dtype, length, uninitialized));
-            scope.Register(storage);
-            return storage;
-        }
-        return new(dtype switch
+        var scope = (long)length * dtype.ElementSize() >= MinPooledBytes ? TensorScope.Current : null;
+        var storage = new Storage((scope is null ? null : BufferPool.TryRent(dtype, length, uninitialized)) ?? dtype switch
         {
             DType.Float32 => Make<float>(length, uninitialized),
             DType.Float64 => Make<double>(length, uninitialized),
             _ => Make<long>(length, uninitialized),
         });
+        scope?.Register(storage);
+        return storage;
     }
 
     /// <summary>Buffers below this size are left to the GC even inside a scope (for tiny tensors the pool's lookup costs more than the allocation it saves).</summary>
