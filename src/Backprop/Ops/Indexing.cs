@@ -17,19 +17,18 @@ public partial class Tensor
         var outShape = Rank == 0 ? [] : (int[])shape.Clone();
         if (Rank > 0) outShape[d] = idx.Length;
         var y = Uninitialized(outShape, DType); // every element is copied below
-        // Picking many large rows (a DataLoader batch) is memory-bound random access: both threads fetch in parallel.
-        int rowsPerPart = outer == 1 ? Math.Max(1, (1 << 16) / Math.Max(1, inner)) : int.MaxValue;
-        WorkerPool.For(outer == 1 ? idx.Length : 1, rowsPerPart, (j0, count) =>
+        void Select(ReadOnlySpan<long> rows, int at)
         {
-            var part = outer == 1 ? idx.AsSpan(j0, count) : idx;
-            int at = outer == 1 ? j0 * inner : 0;
             switch (DType)
             {
-                case DType.Float32: IndexKernels.IndexSelect<float>(x.Span<float>(), outer, size, inner, part, y.Span<float>()[at..]); break;
-                case DType.Float64: IndexKernels.IndexSelect<double>(x.Span<double>(), outer, size, inner, part, y.Span<double>()[at..]); break;
-                default: IndexKernels.IndexSelect<long>(x.Span<long>(), outer, size, inner, part, y.Span<long>()[at..]); break;
+                case DType.Float32: IndexKernels.IndexSelect<float>(x.Span<float>(), outer, size, inner, rows, y.Span<float>()[at..]); break;
+                case DType.Float64: IndexKernels.IndexSelect<double>(x.Span<double>(), outer, size, inner, rows, y.Span<double>()[at..]); break;
+                default: IndexKernels.IndexSelect<long>(x.Span<long>(), outer, size, inner, rows, y.Span<long>()[at..]); break;
             }
-        });
+        }
+        // Picking many large rows (a DataLoader batch) is memory-bound random access: both threads fetch in parallel.
+        if (outer == 1) WorkerPool.For(idx.Length, Math.Max(1, (1 << 16) / Math.Max(1, inner)), (j0, count) => Select(idx.AsSpan(j0, count), j0 * inner));
+        else Select(idx, 0);
         int[] s = shape; var dt = DType;
         return Node.Record(y, "IndexSelectBackward", [this], g => [Zeros(s, dt).IndexAdd(d, index, g)], index);
     }

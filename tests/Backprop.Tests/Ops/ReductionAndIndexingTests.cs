@@ -118,6 +118,18 @@ public class ReductionAndIndexingTests
     }
 
     [Fact]
+    public void IndexSelectOfManyLargeRows_SplitAcrossThreads_PicksEveryRow()
+    {
+        // 300 rows of 512: large enough that the rows are fetched by several threads (ranges of at least 128 rows).
+        var x = Tensor.Arange(0, 300 * 512).Reshape([300, 512]).To(DType.Float32);
+        var rows = Enumerable.Range(0, 300).Select(i => (long)((i * 7 + 3) % 300)).ToArray();
+        var picked = x.IndexSelect(0, Tensor.FromArray(rows)).ToArray<float>();
+        for (int i = 0; i < rows.Length; i++)
+            for (int j = 0; j < 512; j += 97) Assert.Equal(rows[i] * 512 + j, picked[i * 512 + j]);
+        Assert.Equal(rows[^1] * 512 + 511, picked[^1]);
+    }
+
+    [Fact]
     public void CatStackSplitChunkMaskedSelect()
     {
         var x = X();
