@@ -6,7 +6,7 @@ using System.Globalization;
 using Backprop;
 using Backprop.Bench;
 
-int threads = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
+int threads = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : Threading.DefaultNumThreads(out _);
 var only = args.Skip(1).ToArray();
 Threading.SetNumThreads(threads);
 bool Want(string work) => only.Length == 0 || only.Any(o => work.StartsWith(o, StringComparison.Ordinal));

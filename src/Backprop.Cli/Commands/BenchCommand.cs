@@ -10,12 +10,12 @@ internal static class BenchCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var threads = new Option<int>("--threads") { Description = "threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = Options.Threads();
         var only = new Option<string?>("--only") { Description = "comma-separated workload name prefixes, e.g. sgemm,tiny_step" };
         var command = new Command("bench", "Run the benchmark workloads (sgemm128..2048, tiny_step, fmnist_mlp_b64/b256) and print JSON lines.") { threads, only };
         command.SetAction(r =>
         {
-            Threading.SetNumThreads(r.GetValue(threads));
+            Options.ApplyThreads(r.GetValue(threads));
             var prefixes = r.GetValue(only) is string o ? Options.Words(o) : [];
             bool Want(string w) => prefixes.Length == 0 || prefixes.Any(p => w.StartsWith(p, StringComparison.Ordinal));
             var w = console.Profile.Out.Writer;

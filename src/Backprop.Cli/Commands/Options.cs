@@ -15,7 +15,7 @@ internal static class Options
     public static Option<string?> DataDir() => new("--data-dir") { Description = "folder with the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)" };
     public static Option<string> LabelColumn() => new("--label-column") { Description = "label column of a CSV data set: a header name or an index (default: last)", DefaultValueFactory = _ => "-1" };
     public static Option<long> Seed() => new("--seed") { Description = "seed for the split, initial weights and shuffling", DefaultValueFactory = _ => 0 };
-    public static Option<int?> Threads() => new("--threads") { Description = "compute threads (default: all cores)" };
+    public static Option<int?> Threads() => new("--threads") { Description = "compute threads (default: BACKPROP_NUM_THREADS, else the cores this process may use)" };
     public static Option<string?> Out() => new("--out", "-o") { Description = "output folder (default runs/<timestamp>/)" };
 
     public static int[] Ints(string text, string option) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -33,9 +33,19 @@ internal static class Options
     public static string RunFolder(string? requested) =>
         requested ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// Sets the compute threads from <c>--threads</c> (default: <c>BACKPROP_NUM_THREADS</c>, else the available cores) and
+    /// warns on standard error when the count is more than the cores this process may use, or the variable is unusable.
+    /// </summary>
     public static void ApplyThreads(int? threads)
     {
-        if (threads is int t) Threading.SetNumThreads(t);
+        int n = threads ?? Threading.DefaultNumThreads(out string? envWarning);
+        if (threads is null && envWarning is not null) Console.Error.WriteLine($"warning: {envWarning}");
+        Threading.SetNumThreads(n);
+        if (n > Threading.AvailableCores)
+            Console.Error.WriteLine($"warning: {n} threads asked for, but this process may use {Threading.AvailableCores} cores; " +
+                (Threading.Dynamic ? $"kernels use at most {Threading.AvailableCores} threads (set {Threading.DynamicEnvironmentVariable}=0 to use all {n})."
+                                   : "threads without a core of their own only wait."));
     }
 
     /// <summary>A number for a table: fixed-point, or scientific when it is very large (a diverged run) or tiny.</summary>

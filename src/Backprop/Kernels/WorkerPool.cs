@@ -1,63 +1,85 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 
 namespace Backprop.Kernels;
 
 /// <summary>
-/// A small pool of dedicated background threads for fork-join kernels (GEMM). A job is split into parts; the caller
-/// runs part 0 and the workers the rest. Idle workers spin for a short while before blocking, so back-to-back
-/// products in a training loop start without a thread wake-up (the reason BLAS libraries keep spinning workers).
-/// Only one job runs at a time; a caller that finds the pool busy runs all parts itself.
+/// The fork-join pool under the parallel kernels (GEMM, optimizer updates, gathers), built like a good OpenMP
+/// runtime for a machine it may share:
+/// <list type="bullet">
+/// <item>Each <see cref="Run"/> is a fresh <see cref="Job"/> object; its parts are <em>claimed</em> from the job's own
+/// counter, so every part runs exactly once, a late worker can never run a part of a newer job, and the caller keeps
+/// claiming parts itself: when the cores are busy and a worker is not scheduled, the caller does its share instead of
+/// waiting for it (no collapse when threads outnumber free cores).</item>
+/// <item>Only the workers a job needs are woken, each through its own mailbox.</item>
+/// <item>Idle workers and the waiting caller spin for a short, bounded time (<see cref="SpinMicroseconds"/>, yielding
+/// the core to other runnable threads), then block on a monitor (a futex on Linux), so back-to-back products in a
+/// training step start without a wake-up but an idle pool burns no CPU.</item>
+/// <item>An exception in any part is caught, the remaining parts still finish, and the caller rethrows it (several
+/// become one <see cref="AggregateException"/>); the pool stays usable.</item>
+/// </list>
+/// One job runs at a time; a caller that finds the pool busy, or a part that calls <see cref="Run"/> again, runs
+/// every part itself.
 /// </summary>
 internal static class WorkerPool
 {
-    private const int SpinIterations = 20_000;
-    private static readonly object Gate = new();
-    private static readonly List<Thread> Workers = [];
-    private static readonly ManualResetEventSlim Wake = new(false);
-    private static Action<int>? job;
-    private static int parts, remaining, generation;
+    /// <summary>How long an idle worker, or the caller waiting for the last parts, spins before blocking.</summary>
+    internal const int SpinMicroseconds = 50;
 
-    /// <summary>Runs <paramref name="body"/>(0 … count−1), part 0 on the calling thread; returns when all are done.</summary>
+    private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+    private static readonly object Gate = new();
+    private static readonly List<Worker> Workers = [];
+    private static readonly object CallerSignal = new();
+    private static int callerSleeping;
+    [ThreadStatic] private static bool insidePart;
+
+    /// <summary>
+    /// Measurement switch (<c>BACKPROP_POOL=dotnet</c>): run jobs through .NET's <see cref="Parallel.For(int, int, Action{int})"/>
+    /// instead, for the A/B comparison in docs/PERFORMANCE.md.
+    /// </summary>
+    internal static readonly bool UseDotnetParallelFor = Environment.GetEnvironmentVariable("BACKPROP_POOL") == "dotnet";
+
+    /// <summary>Number of worker threads started so far (tests).</summary>
+    internal static int WorkerCount { get { lock (Workers) return Workers.Count; } }
+
+    /// <summary>Runs <paramref name="body"/>(0 … count−1), on the calling thread and up to count−1 workers; returns when all are done.</summary>
     /// <remarks>Optimised at once, like the GEMM: a product is over in microseconds, long before tiering would promote it.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int count, Action<int> body)
     {
-        if (count <= 1 || !Monitor.TryEnter(Gate))
+        if (UseDotnetParallelFor && count > 1)
+        {
+            Parallel.For(0, count, body);
+            return;
+        }
+        if (count <= 1 || insidePart || !Monitor.TryEnter(Gate))
         {
             for (int i = 0; i < count; i++) body(i);
             return;
         }
+        Job job;
         try
         {
-            while (Workers.Count < count - 1)
-            {
-                int index = Workers.Count;
-                var t = new Thread(() => Loop(index)) { IsBackground = true, Name = $"Backprop worker {index + 1}" };
-                Workers.Add(t);
-                t.Start();
-            }
-            job = body;
-            parts = count;
-            Volatile.Write(ref remaining, count - 1);
-            Interlocked.Increment(ref generation);
-            Wake.Set();
-            body(0);
-            var spin = new SpinWait();
-            while (Volatile.Read(ref remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
-            Wake.Reset();
-            job = null;
+            job = new Job(body, count);
+            int helpers = count - 1;
+            EnsureWorkers(helpers);
+            for (int w = 0; w < helpers; w++) Workers[w].Post(job);
+            job.Work();
+            WaitForParts(job);
         }
         finally { Monitor.Exit(Gate); }
+        job.ThrowIfFailed();
     }
 
     /// <summary>
     /// Runs <paramref name="body"/>(start, count) over [0, <paramref name="length"/>) split into up to
-    /// <see cref="Threading.NumThreads"/> contiguous ranges of at least <paramref name="minRange"/> elements, each
+    /// <see cref="Threading.MaxKernelThreads"/> contiguous ranges of at least <paramref name="minRange"/> elements, each
     /// starting at a multiple of 64 (for elementwise passes such as optimizer updates).
     /// </summary>
     public static void For(int length, int minRange, Action<int, int> body)
     {
-        int count = Math.Min(Math.Max(1, Threading.NumThreads), length / Math.Max(1, minRange));
+        int count = Math.Min(Threading.MaxKernelThreads, length / Math.Max(1, minRange));
         if (count <= 1)
         {
             body(0, length);
@@ -73,24 +95,132 @@ internal static class WorkerPool
     private static int Boundary(int length, int part, int count) =>
         part == count ? length : Math.Min(length, (int)((long)length * part / count) & ~63);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Loop(int index)
+    private static void EnsureWorkers(int needed)
     {
-        int seen = 0;
-        while (true)
+        lock (Workers)
+            while (Workers.Count < needed) Workers.Add(new Worker(Workers.Count + 1));
+    }
+
+    /// <summary>The caller's wait for parts that workers claimed and are still running: a short spin, then a block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WaitForParts(Job job)
+    {
+        if (job.IsDone) return;
+        long until = Stopwatch.GetTimestamp() + SpinTicks;
+        for (int spins = 0; !job.IsDone; spins++)
         {
-            int spins = 0;
-            while (Volatile.Read(ref generation) == seen)
+            if (Stopwatch.GetTimestamp() > until)
             {
-                if (++spins < SpinIterations) Thread.SpinWait(20);
-                else { Wake.Wait(); spins = 0; }
+                // Dekker-style hand-shake with Job.Finish: either the finishing worker sees callerSleeping = 1 and
+                // pulses, or we see the job done before waiting (both sides use full fences).
+                Interlocked.Exchange(ref callerSleeping, 1);
+                lock (CallerSignal)
+                    while (!job.IsDone) Monitor.Wait(CallerSignal);
+                Volatile.Write(ref callerSleeping, 0);
+                return;
             }
-            seen = Volatile.Read(ref generation);
-            int part = index + 1;
-            if (part < parts)
+            Pause(spins);
+        }
+    }
+
+    /// <summary>One step of a spin loop: a CPU pause, and every few steps a yield so a thread waiting for this core runs.</summary>
+    private static void Pause(int spins)
+    {
+        if ((spins & 7) == 7) Thread.Yield();
+        else Thread.SpinWait(16);
+    }
+
+    /// <summary>One fork-join job: its body, its part counter and its completion count.</summary>
+    private sealed class Job(Action<int> body, int parts)
+    {
+        private readonly int count = parts;
+        private int next, remaining = parts;
+        private Exception? first;
+        private List<Exception>? more;
+
+        public bool IsDone => Volatile.Read(ref remaining) == 0;
+
+        /// <summary>Claims and runs parts until none is left.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Work()
+        {
+            int part;
+            while ((part = Interlocked.Increment(ref next) - 1) < count)
             {
-                try { job!(part); }
-                finally { Interlocked.Decrement(ref remaining); }
+                bool wasInside = insidePart;
+                insidePart = true;
+                try { body(part); }
+                catch (Exception e) { Record(e); }
+                finally { insidePart = wasInside; }
+                if (Interlocked.Decrement(ref remaining) == 0 && Volatile.Read(ref callerSleeping) == 1)
+                    lock (CallerSignal) Monitor.PulseAll(CallerSignal);
+            }
+        }
+
+        private void Record(Exception e)
+        {
+            lock (this)
+            {
+                if (first is null) first = e;
+                else (more ??= [first]).Add(e);
+            }
+        }
+
+        public void ThrowIfFailed()
+        {
+            if (more is not null) throw new AggregateException("parallel kernel: several parts failed", more);
+            if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
+        }
+    }
+
+    /// <summary>A background thread with a one-job mailbox.</summary>
+    private sealed class Worker
+    {
+        private Job? mailbox;
+        private int sleeping;
+
+        public Worker(int index)
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"Backprop worker {index}" };
+            thread.Start();
+        }
+
+        /// <summary>Hands a job to this worker and wakes it if it is blocked.</summary>
+        public void Post(Job job)
+        {
+            Interlocked.Exchange(ref mailbox, job);
+            if (Volatile.Read(ref sleeping) == 1)
+                lock (this) Monitor.Pulse(this);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Loop()
+        {
+            while (true)
+            {
+                var job = Take();
+                job.Work();
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private Job Take()
+        {
+            long until = Stopwatch.GetTimestamp() + SpinTicks;
+            for (int spins = 0; ; spins++)
+            {
+                var job = Interlocked.Exchange(ref mailbox, null);
+                if (job is not null) return job;
+                if (Stopwatch.GetTimestamp() > until) break;
+                Pause(spins);
+            }
+            lock (this)
+            {
+                Interlocked.Exchange(ref sleeping, 1);
+                Job? job;
+                while ((job = Interlocked.Exchange(ref mailbox, null)) is null) Monitor.Wait(this);
+                Volatile.Write(ref sleeping, 0);
+                return job;
             }
         }
     }

@@ -13,11 +13,14 @@ internal enum GemmPath { Auto, Vector512, Vector256, Scalar }
 /// of nr-wide strips, A in mc×kc blocks of 6-row strips, and a register-tiled micro-kernel (Vector512 or Vector256
 /// FMA, chosen by the hardware, with a scalar fallback) computes 6×nr tiles. Any row/column strides are absorbed by
 /// the packing, so transposed operands are never copied. C's columns (or, when C is narrow, its rows) are split
-/// across <see cref="Threading.NumThreads"/> threads, each running the whole loop nest with its own packed panels.
+/// across up to <see cref="Threading.MaxKernelThreads"/> threads (fewer for small products), each running the whole loop nest with its own packed panels.
 /// </summary>
 internal static unsafe class GemmKernel
 {
     private const int KC = 256, MC = 120, NC = 3072, SmallWork = 1 << 13;
+
+    /// <summary>Multiply-adds a thread must get before a product is split (measured: below it the hand-off costs more than it saves).</summary>
+    internal const long MinMacsPerThread = 1 << 17;
 
     /// <summary>
     /// Set by tests to force a path; Auto picks the widest the CPU supports. Per thread, so a test forcing a path
@@ -57,8 +60,7 @@ internal static unsafe class GemmKernel
         };
         // One fork-join per product: each thread runs the whole blocked loop nest on its own range of C's columns
         // (or rows, when C is too narrow), packing its own panels, so no thread waits on another mid-product.
-        int threads = Math.Max(1, Threading.NumThreads);
-        if ((long)m * n * k < 1L << 18) threads = 1;
+        int threads = Threading.ForWork((long)m * n * k, MinMacsPerThread);
         int strips = (n + nr - 1) / nr, rowStrips = (m + MicroKernel.MR - 1) / MicroKernel.MR;
         bool byColumns = strips >= 2 * threads || strips >= rowStrips;
         threads = Math.Min(threads, byColumns ? strips : rowStrips);
