@@ -15,7 +15,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Run the benchmark workloads (sgemm128..2048, tiny_step, fmnist_mlp_b64/b256) and print JSON lines.") { threads, only };
         command.SetAction(r =>
         {
-            Options.ApplyThreads(r.GetValue(threads));
+            Options.ApplyThreads(r.GetValue(threads), r.InvocationConfiguration.Error);
             var prefixes = r.GetValue(only) is string o ? Options.Words(o) : [];
             bool Want(string w) => prefixes.Length == 0 || prefixes.Any(p => w.StartsWith(p, StringComparison.Ordinal));
             var w = console.Profile.Out.Writer;

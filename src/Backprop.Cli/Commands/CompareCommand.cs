@@ -28,7 +28,7 @@ internal static class CompareCommand
         };
         command.SetAction(r =>
         {
-            Options.ApplyThreads(r.GetValue(threads));
+            Options.ApplyThreads(r.GetValue(threads), r.InvocationConfiguration.Error);
             long s = r.GetValue(seed);
             var data = DataSource.Load(r.GetValue(dataset)!, r.GetValue(dataDir), r.GetValue(labelColumn)!, s);
             var hidden = Options.Ints(r.GetValue(layers)!, "--layers");

@@ -37,13 +37,14 @@ internal static class Options
     /// Sets the compute threads from <c>--threads</c> (default: <c>BACKPROP_NUM_THREADS</c>, else the available cores) and
     /// warns on standard error when the count is more than the cores this process may use, or the variable is unusable.
     /// </summary>
-    public static void ApplyThreads(int? threads)
+    public static void ApplyThreads(int? threads, TextWriter error)
     {
-        int n = threads ?? Threading.DefaultNumThreads(out string? envWarning);
-        if (threads is null && envWarning is not null) Console.Error.WriteLine($"warning: {envWarning}");
+        string? envWarning = null;
+        int n = threads ?? Threading.DefaultNumThreads(out envWarning);
+        if (envWarning is not null) error.WriteLine($"warning: {envWarning}");
         Threading.SetNumThreads(n);
         if (n > Threading.AvailableCores)
-            Console.Error.WriteLine($"warning: {n} threads asked for, but this process may use {Threading.AvailableCores} cores; " +
+            error.WriteLine($"warning: {n} threads asked for, but this process may use {Threading.AvailableCores} cores; " +
                 (Threading.Dynamic ? $"kernels use at most {Threading.AvailableCores} threads (set {Threading.DynamicEnvironmentVariable}=0 to use all {n})."
                                    : "threads without a core of their own only wait."));
     }

@@ -37,7 +37,7 @@ internal static class TrainCommand
         };
         command.SetAction(r =>
         {
-            Options.ApplyThreads(r.GetValue(threads));
+            Options.ApplyThreads(r.GetValue(threads), r.InvocationConfiguration.Error);
             string name = r.GetValue(dataset)!;
             var b = Options.Doubles(r.GetValue(betas)!, "--betas");
             if (b.Length != 2) throw new ArgumentException("--betas: expected two numbers such as 0.9,0.999");
