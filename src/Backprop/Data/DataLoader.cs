@@ -10,7 +10,7 @@ namespace Backprop.Data;
 /// new batch memory. Do not use a batch after that unless it was kept with <see cref="Tensor.DetachFromScope"/>: a
 /// recycled batch throws <see cref="ObjectDisposedException"/> (batches under 1 KiB are left to the GC and stay valid).
 /// </summary>
-public sealed class DataLoader : IEnumerable<Tensor[]>
+public sealed partial class DataLoader : IEnumerable<Tensor[]>
 {
     private readonly IDataset<Tensor[]> dataset;
     private readonly Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate;
@@ -49,15 +49,18 @@ public sealed class DataLoader : IEnumerable<Tensor[]>
     public IEnumerator<Tensor[]> GetEnumerator()
     {
         int n = dataset.Count;
+        int first = BeginEpoch();
         var order = Shuffle ? DatasetSplits.Permutation(n, generator) : Enumerable.Range(0, n).ToArray();
         var recycler = RecycleBatches ? TensorScope.Detached() : null;
         try
         {
-            for (int b = 0; b < Count; b++)
+            for (int b = first; b < Count; b++)
             {
                 recycler?.Recycle();
+                position = b + 1;
                 yield return Batch(order.AsSpan(b * BatchSize, Math.Min(BatchSize, n - b * BatchSize)), recycler);
             }
+            EndEpoch();
         }
         finally { recycler?.Recycle(); }
     }

@@ -126,6 +126,9 @@ public sealed class Dropout : Module
     /// <summary>Drop probability.</summary>
     public double P { get; }
 
+    /// <summary>The generator the masks come from; a checkpoint saves its state so a resumed run draws the same masks.</summary>
+    public Generator Generator => generator;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.Dropout(input, P, IsTraining, generator);
 

@@ -48,6 +48,17 @@ public sealed class AveragedModel
     public IReadOnlyDictionary<string, Tensor> StateDict() =>
         average ?? throw new InvalidOperationException("AveragedModel: no weights averaged yet; call UpdateParameters first.");
 
+    /// <summary>
+    /// Restores an average saved from <see cref="StateDict"/> and <see cref="NumAveraged"/>, so averaging continues where
+    /// it stopped (<c>AveragedModel.load_state_dict</c>, whose state holds <c>n_averaged</c>).
+    /// </summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> averaged, int numAveraged)
+    {
+        if (numAveraged < 0) throw new ArgumentException($"AveragedModel.LoadStateDict: numAveraged must be non-negative, got {numAveraged}.");
+        average = numAveraged == 0 ? null : averaged.ToDictionary(kv => kv.Key, kv => kv.Value.Clone().DetachFromScope());
+        NumAveraged = numAveraged;
+    }
+
     /// <summary>Loads the averaged weights into <paramref name="target"/> (same architecture).</summary>
     public void CopyTo(Module target) => target.LoadStateDict(StateDict());
 }

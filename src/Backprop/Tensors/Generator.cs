@@ -4,7 +4,7 @@ namespace Backprop;
 /// A seedable random number generator (<c>torch.Generator</c>): xoshiro256** seeded through SplitMix64, so the same
 /// seed gives the same numbers on every run, machine and .NET version. Normals use the Box–Muller transform.
 /// </summary>
-public sealed class Generator
+public sealed partial class Generator
 {
     private ulong s0, s1, s2, s3;
     private double spareNormal;

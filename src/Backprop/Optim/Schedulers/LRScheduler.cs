@@ -5,7 +5,7 @@ namespace Backprop.Optim;
 /// <c>initial_lr</c>; <see cref="Step"/> advances the epoch and sets every group's lr from the subclass's closed form.
 /// Creating a scheduler sets the epoch-0 lr, as PyTorch's constructor does.
 /// </summary>
-public abstract class LRScheduler
+public abstract partial class LRScheduler
 {
     /// <summary>Creates the scheduler and applies the epoch-0 learning rate.</summary>
     protected LRScheduler(Optimizer optimizer)
@@ -20,7 +20,7 @@ public abstract class LRScheduler
     public Optimizer Optimizer { get; }
 
     /// <summary>Each group's initial learning rate (<c>scheduler.base_lrs</c>).</summary>
-    public IReadOnlyList<double> BaseLrs { get; }
+    public IReadOnlyList<double> BaseLrs { get; private set; }
 
     /// <summary>Number of <see cref="Step"/> calls so far (<c>scheduler.last_epoch</c>).</summary>
     public int LastEpoch { get; private set; }

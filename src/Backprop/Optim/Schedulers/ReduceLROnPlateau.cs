@@ -4,7 +4,7 @@ namespace Backprop.Optim;
 /// Cuts the lr by <c>factor</c> when a metric has not improved for more than <c>patience</c> epochs
 /// (<c>torch.optim.lr_scheduler.ReduceLROnPlateau</c>), with PyTorch's threshold, cooldown and minLr rules.
 /// </summary>
-public sealed class ReduceLROnPlateau
+public sealed partial class ReduceLROnPlateau
 {
     private readonly bool maximize, relative;
     private readonly double factor, threshold, minLr, eps;

@@ -4,7 +4,7 @@ namespace Backprop.Optim;
 /// Runs schedulers one after another, switching at the milestone epochs (<c>SequentialLR</c>), e.g. a
 /// <see cref="LinearLR"/> warm-up followed by <see cref="CosineAnnealingLR"/>. Each scheduler restarts from its epoch 0.
 /// </summary>
-public sealed class SequentialLR
+public sealed partial class SequentialLR
 {
     private readonly LRScheduler[] schedulers;
     private readonly int[] milestones;
