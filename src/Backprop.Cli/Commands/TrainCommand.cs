@@ -30,21 +30,30 @@ internal static class TrainCommand
         var clip = new Option<double?>("--clip-norm") { Description = "clip the gradient norm to this value" };
         var ema = new Option<double?>("--ema") { Description = "evaluate and save an exponential moving average of the weights with this decay, e.g. 0.99" };
         var seed = Options.Seed(); var threads = Options.Threads(); var output = Options.Out();
+        var resume = new Option<string?>("--resume") { Description = "continue the run in this folder to --epochs epochs in total (its other settings come from its model.json)" };
+        var init = new Option<string?>("--init") { Description = "start from the weights in this safetensors file instead of random ones" };
 
         var command = new Command("train", "Train an MLP (default: the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
         {
-            dataset, dataDir, labelColumn, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, seed, threads, output,
+            dataset, dataDir, labelColumn, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, seed, threads, output, resume, init,
         };
         command.SetAction(r =>
         {
             Options.ApplyThreads(r.GetValue(threads), r.InvocationConfiguration.Error);
+            if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
+            if (r.GetValue(resume) is string runDir)
+            {
+                var (rspec, roptions, checkpoint, previous) = RunFolder.ForResume(runDir, r.GetValue(epochs));
+                var rdata = DataSource.Load(rspec.Dataset, rspec.DataDir, rspec.LabelColumn, roptions.Seed);
+                rspec.Hyperparameters = roptions.Describe();
+                return Train(console, rspec, rdata, roptions, runDir, new Start(checkpoint, previous, null));
+            }
             string name = r.GetValue(dataset)!;
             var b = Options.Doubles(r.GetValue(betas)!, "--betas");
             if (b.Length != 2) throw new ArgumentException("--betas: expected two numbers such as 0.9,0.999");
             string bs = r.GetValue(batchSize)!;
             int batch = bs == "full" ? 0 : int.TryParse(bs, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
                 : throw new ArgumentException($"--batch-size: '{bs}' is neither a positive number nor 'full'");
-            if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             var options = new TrainOptions
             {
                 Optimizer = r.GetValue(optimizer)!, Lr = r.GetValue(lr), Momentum = r.GetValue(momentum), WeightDecay = r.GetValue(weightDecay),
@@ -58,16 +67,26 @@ internal static class TrainCommand
                 Dataset = name, DataDir = r.GetValue(dataDir), LabelColumn = r.GetValue(labelColumn)!, Seed = options.Seed, Inputs = data.Features,
                 Hidden = hidden, Activation = r.GetValue(activation)!, Classes = data.Classes, Mean = data.Mean, Std = data.Std, Hyperparameters = options.Describe(),
             };
-            return Train(console, spec, data, options, Options.RunFolder(r.GetValue(output)));
+            return Train(console, spec, data, options, Options.RunFolder(r.GetValue(output)), new Start(null, [], r.GetValue(init)));
         });
         return command;
     }
 
-    private static int Train(IAnsiConsole console, ModelSpec spec, SplitData data, TrainOptions options, string dir)
+    /// <summary>How a run starts: from a checkpoint (with the earlier epochs' rows), from <c>--init</c> weights, or fresh.</summary>
+    private sealed record Start(Checkpoint? Resume, List<EpochResult> Previous, string? InitWeights);
+
+    private static int Train(IAnsiConsole console, ModelSpec spec, SplitData data, TrainOptions options, string dir, Start start)
     {
         Directory.CreateDirectory(dir);
         var model = spec.Build(spec.Seed);
+        if (start.InitWeights is string init) RunFolder.LoadInitialWeights(model, init);
         var trainer = new Trainer(model, data, options);
+        if (start.Resume is { } checkpoint)
+        {
+            trainer.Restore(checkpoint);
+            console.MarkupLine($"resuming [blue]{Markup.Escape(dir)}[/] after epoch {checkpoint.Epoch} ({checkpoint.Step} updates)");
+        }
+        spec.Save(dir); // written first too, so a run killed before its end can still be resumed
         console.MarkupLine($"[bold]{Markup.Escape(data.Name)}[/]: {data.TrainY.Numel} training / {data.ValY.Numel} validation samples, {data.Features} features, {data.Classes.Length} classes");
         console.MarkupLine($"model: {data.Features} → {string.Join(" → ", spec.Hidden)} → {data.Classes.Length} ({spec.Activation}), {model.ParameterCount:N0} parameters; " +
             $"{options.Optimizer} lr {options.EffectiveLr}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize.ToString(CultureInfo.InvariantCulture))}, {options.Epochs} epochs");
@@ -75,10 +94,10 @@ internal static class TrainCommand
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
-        var results = new List<EpochResult>();
+        var results = new List<EpochResult>(start.Previous);
         try
         {
-            double best = -1;
+            double best = results.Count == 0 ? -1 : results.Max(e => e.ValAccuracy);
             using var epochsRun = RunWithProgress(console, trainer, cancel.Token).GetEnumerator();
             while (epochsRun.MoveNext())
             {
@@ -93,6 +112,7 @@ internal static class TrainCommand
                     spec.BestValAccuracy = e.ValAccuracy;
                     SafeTensors.Save(Path.Combine(dir, "best.safetensors"), trainer.EvaluationModel().StateDict(), Metadata(spec, e.Epoch));
                 }
+                if (trainer.EpochsDone == e.Epoch) trainer.SaveCheckpoint(Path.Combine(dir, RunFolder.CheckpointFile), Metadata(spec, e.Epoch));
             }
         }
         finally { Console.CancelKeyPress -= onCancel; }
@@ -102,7 +122,7 @@ internal static class TrainCommand
         spec.Save(dir);
         WriteMetrics(Path.Combine(dir, "metrics.csv"), results);
         if (results.Count > 0) Charts.Curves(Path.Combine(dir, "curves.png"), results, $"{data.Name}: {options.Optimizer}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize)}");
-        console.MarkupLine($"wrote [blue]{Markup.Escape(dir)}[/]: metrics.csv, curves.png, model.safetensors, model.json, best.safetensors (epoch {spec.BestEpoch}, val acc {spec.BestValAccuracy:P2}); {trainer.TotalUpdates} updates");
+        console.MarkupLine($"wrote [blue]{Markup.Escape(dir)}[/]: metrics.csv, curves.png, model.safetensors, model.json, checkpoint.safetensors, best.safetensors (epoch {spec.BestEpoch}, val acc {spec.BestValAccuracy:P2}); {trainer.TotalUpdates} updates");
         return App.Ok;
     }
 
@@ -143,8 +163,7 @@ internal static class TrainCommand
         var sb = new StringBuilder("epoch,train_loss,val_loss,val_accuracy,lr,seconds,updates\n");
         foreach (var e in results)
             sb.Append(string.Join(',', e.Epoch, R(e.TrainLoss), R(e.ValLoss), R(e.ValAccuracy), R(e.Lr), R(e.Seconds), e.Updates)).Append('\n');
-        File.WriteAllText(path + ".tmp", sb.ToString());
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteAllText(path, sb.ToString());
         static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
     }
 }

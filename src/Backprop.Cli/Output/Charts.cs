@@ -26,7 +26,7 @@ internal static class Charts
         plot.YLabel("cross-entropy loss");
         plot.Title(title);
         plot.ShowLegend(Alignment.MiddleRight);
-        plot.SavePng(path, Width, Height);
+        Backprop.IO.AtomicFile.Write(path, f => f.Write(plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png)));
     }
 
     /// <summary>Several named series against the same x axis (compare's loss curves).</summary>
@@ -43,7 +43,7 @@ internal static class Charts
         plot.YLabel(logY ? $"log10 {yLabel}" : yLabel);
         plot.Title(title);
         plot.ShowLegend(logY ? Alignment.LowerRight : Alignment.UpperRight);
-        plot.SavePng(path, Width, Height);
+        Backprop.IO.AtomicFile.Write(path, f => f.Write(plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png)));
     }
 
     /// <summary>A confusion matrix as a heat map, true class down, predicted class across, with counts.</summary>
@@ -69,7 +69,7 @@ internal static class Charts
         plot.XLabel("predicted class");
         plot.YLabel("true class");
         plot.Title("Confusion matrix");
-        plot.SavePng(path, Width, Height + 100);
+        Backprop.IO.AtomicFile.Write(path, f => f.Write(plot.GetImageBytes(Width, Height + 100, ScottPlot.ImageFormat.Png)));
     }
 
     /// <summary>Optimizer paths over a 2-D function drawn as a heat map of log(1 + f − min).</summary>
@@ -102,7 +102,7 @@ internal static class Charts
         plot.YLabel("y");
         plot.Title(title);
         plot.ShowLegend(Alignment.UpperRight);
-        plot.SavePng(path, Width, Height);
+        Backprop.IO.AtomicFile.Write(path, f => f.Write(plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png)));
     }
 
     /// <summary>A 1-D function with the points each optimizer visited.</summary>
@@ -123,6 +123,6 @@ internal static class Charts
         plot.YLabel("f(x)");
         plot.Title(title);
         plot.ShowLegend(Alignment.UpperRight);
-        plot.SavePng(path, Width, Height);
+        Backprop.IO.AtomicFile.Write(path, f => f.Write(plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png)));
     }
 }

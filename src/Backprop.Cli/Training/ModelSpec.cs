@@ -18,6 +18,9 @@ internal sealed class ModelSpec
     public string[] Classes { get; set; } = [];
     public double[] Mean { get; set; } = [];
     public double[] Std { get; set; } = [];
+    /// <summary>How <see cref="Mean"/> and <see cref="Std"/> are applied, by name and formula, for tools that do not read our code.</summary>
+    public string InputScaling { get; set; } = ScalingFormula;
+    public const string ScalingFormula = "standardize: (x - mean) / std per feature, mean and population std (ddof 0) of the training part, std < 1e-8 stored as 1";
     public Dictionary<string, string> Hyperparameters { get; set; } = [];
     public int BestEpoch { get; set; }
     public double BestValAccuracy { get; set; }
@@ -30,19 +33,22 @@ internal sealed class ModelSpec
     public void Save(string dir)
     {
         var path = Path.Combine(dir, "model.json");
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, Json));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+    }
+
+    /// <summary>Reads model.json from a run folder.</summary>
+    public static ModelSpec Read(string dir)
+    {
+        var specPath = Path.Combine(dir, "model.json");
+        if (!File.Exists(specPath)) throw new FileNotFoundException($"{specPath} not found: --model must be a folder written by 'backprop train'", specPath);
+        try { return JsonSerializer.Deserialize<ModelSpec>(File.ReadAllText(specPath), Json) ?? throw new InvalidDataException($"{specPath} is empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{specPath}: not a valid model description ({e.Message})", e); }
     }
 
     /// <summary>Loads model.json and the weights (model.safetensors) from a run folder.</summary>
     public static (ModelSpec Spec, Sequential Model) Load(string dir)
     {
-        var specPath = Path.Combine(dir, "model.json");
-        if (!File.Exists(specPath)) throw new FileNotFoundException($"{specPath} not found: --model must be a folder written by 'backprop train'", specPath);
-        ModelSpec spec;
-        try { spec = JsonSerializer.Deserialize<ModelSpec>(File.ReadAllText(specPath), Json) ?? throw new InvalidDataException($"{specPath} is empty"); }
-        catch (JsonException e) { throw new InvalidDataException($"{specPath}: not a valid model description ({e.Message})", e); }
+        var spec = Read(dir);
         var model = spec.Build(spec.Seed);
         model.LoadStateDict(SafeTensors.Load(Path.Combine(dir, "model.safetensors")));
         model.Eval();

@@ -9,7 +9,7 @@ namespace Backprop.Cli.Training;
 internal sealed record EpochResult(int Epoch, double TrainLoss, double ValLoss, double ValAccuracy, double Lr, double Seconds, int Updates);
 
 /// <summary>The training loop shared by <c>train</c> and <c>compare</c>: mini-batches, optimizer, schedule, clipping, EMA.</summary>
-internal sealed class Trainer(Sequential model, SplitData data, TrainOptions options)
+internal sealed partial class Trainer(Sequential model, SplitData data, TrainOptions options)
 {
     private readonly CrossEntropyLoss lossFn = new();
 
@@ -20,25 +20,24 @@ internal sealed class Trainer(Sequential model, SplitData data, TrainOptions opt
 
     public int TotalUpdates { get; private set; }
 
+    /// <summary>Shuffled mini-batches of the training part, seeded by <c>--seed</c>.</summary>
+    public DataLoader Loader { get; } = new(new TensorDataset(data.TrainX, data.TrainY),
+        options.BatchSize <= 0 ? data.TrainY.Numel : Math.Min(options.BatchSize, data.TrainY.Numel), shuffle: true, seed: options.Seed, recycleBatches: true);
+
+    /// <summary>The <c>--lr-schedule</c>, stepped once per epoch, or null.</summary>
+    public IScheduler? Scheduler => lrSchedule ??= CreateScheduler();
+
+    /// <summary>Complete epochs trained so far, including those of a resumed run.</summary>
+    public int EpochsDone { get; private set; }
+
     /// <summary>
     /// Trains epoch by epoch, yielding each result. <paramref name="onBatch"/> reports (batch, batches, running loss, samples seen this epoch);
     /// cancellation stops after the current batch and still yields the partial epoch.
     /// </summary>
     public IEnumerable<EpochResult> Run(CancellationToken cancel, Action<int, int, double, int>? onBatch = null)
     {
-        int batch = options.BatchSize <= 0 ? data.TrainY.Numel : Math.Min(options.BatchSize, data.TrainY.Numel);
-        var loader = new DataLoader(new TensorDataset(data.TrainX, data.TrainY), batch, shuffle: true, seed: options.Seed, recycleBatches: true);
-        LRScheduler? scheduler = options.Schedule switch
-        {
-            null or "none" => null,
-            "step" => new StepLR(Optimizer, Math.Max(1, options.Epochs / 3), 0.1),
-            "cosine" => new CosineAnnealingLR(Optimizer, options.Epochs),
-            "exponential" => new ExponentialLR(Optimizer, 0.95),
-            "plateau" => null,
-            _ => throw new ArgumentException($"unknown --lr-schedule '{options.Schedule}': use step, cosine, exponential or plateau"),
-        };
-        var plateau = options.Schedule == "plateau" ? new ReduceLROnPlateau(Optimizer, factor: 0.5, patience: 2) : null;
-        for (int epoch = 1; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
+        var (loader, scheduler, plateau) = (Loader, Scheduler as LRScheduler, Scheduler as ReduceLROnPlateau);
+        for (int epoch = EpochsDone + 1; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
         {
             var clock = Stopwatch.StartNew();
             model.Train();
@@ -62,6 +61,7 @@ internal sealed class Trainer(Sequential model, SplitData data, TrainOptions opt
             var (valLoss, valAcc) = Evaluate(EvaluationModel());
             scheduler?.Step();
             plateau?.Step(valLoss);
+            if (!cancel.IsCancellationRequested) EpochsDone = epoch; // a cut-short epoch is not a checkpointable one
             yield return new EpochResult(epoch, lossSum / Math.Max(seen, 1), valLoss, valAcc, lr, clock.Elapsed.TotalSeconds, TotalUpdates);
         }
     }
