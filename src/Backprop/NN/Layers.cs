@@ -98,6 +98,12 @@ public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 {
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
+
+    /// <summary>First dim flattened (<c>start_dim</c>).</summary>
+    public int StartDim => startDim;
+
+    /// <summary>Last dim flattened (<c>end_dim</c>).</summary>
+    public int EndDim => endDim;
 }
 
 /// <summary>Returns its input (<c>torch.nn.Identity</c>).</summary>

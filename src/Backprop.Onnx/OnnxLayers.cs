@@ -1,0 +1,75 @@
+using Backprop.NN;
+
+namespace Backprop.IO;
+
+/// <summary>
+/// One layer at a time into ONNX opset-17 nodes, following <c>torch.onnx.export</c>'s translations: Linear → Gemm
+/// (MatMul + Add above rank 2), GELU as its erf (or tanh) formula (GELU is an operator only from opset 20), Softplus
+/// with β through scaling, Dropout and Identity → Identity (inference), Flatten → Flatten or Reshape.
+/// </summary>
+internal static class OnnxLayers
+{
+    /// <summary>The layer types <see cref="Emit"/> translates, for error messages.</summary>
+    public const string Supported = "Linear, Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Dropout, Identity (and Sequential of them)";
+
+    /// <summary>Emits <paramref name="layer"/> applied to value <paramref name="x"/> of shape <paramref name="inShape"/>; returns the output value.</summary>
+    public static string Emit(OnnxGraph g, string path, Module layer, string x, int[] inShape)
+    {
+        int rank = inShape.Length;
+        switch (layer)
+        {
+            case Linear l when rank == 2:
+                return g.Node("Gemm", Inputs(g.Initializer(path + ".weight", l.Weight), l.Bias is { } b0 ? g.Initializer(path + ".bias", b0) : null, x),
+                    OnnxGraph.Int("transB", 1));
+            case Linear l:
+                {
+                    var y = g.Node("MatMul", [x, g.Initializer(path + ".weight_t", l.Weight.Transpose(0, 1).Contiguous())]);
+                    return l.Bias is { } b ? g.Node("Add", [y, g.Initializer(path + ".bias", b)]) : y;
+                }
+            case Relu: return g.Node("Relu", [x]);
+            case Sigmoid: return g.Node("Sigmoid", [x]);
+            case Tanh: return g.Node("Tanh", [x]);
+            case LeakyRelu lr: return g.Node("LeakyRelu", [x], OnnxGraph.Float("alpha", lr.NegativeSlope));
+            case Elu e: return g.Node("Elu", [x], OnnxGraph.Float("alpha", e.Alpha));
+            case Gelu ge: return Gelu(g, x, ge.Approximate);
+            case Softplus sp when sp.Beta == 1: return g.Node("Softplus", [x]);
+            case Softplus sp:
+                return g.Node("Div", [g.Node("Softplus", [g.Node("Mul", [x, g.Scalar(sp.Beta)])]), g.Scalar(sp.Beta)]);
+            case Softmax s: return g.Node("Softmax", [x], OnnxGraph.Int("axis", s.Dim));
+            case LogSoftmax s: return g.Node("LogSoftmax", [x], OnnxGraph.Int("axis", s.Dim));
+            case Dropout or Identity: return g.Node("Identity", [x]);
+            case Flatten f: return Flatten(g, x, inShape, f);
+            default:
+                throw new NotSupportedException($"Onnx.Export: layer '{path}' ({layer.GetType().Name}) has no ONNX translation. Supported: {Supported}.");
+        }
+    }
+
+    private static string[] Inputs(string weight, string? bias, string x) => bias is null ? [x, weight] : [x, weight, bias];
+
+    /// <summary>0.5·x·(1 + erf(x/√2)), or 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) — torch.onnx's decomposition.</summary>
+    private static string Gelu(OnnxGraph g, string x, string approximate)
+    {
+        string inner;
+        if (approximate == "tanh")
+        {
+            var cube = g.Node("Mul", [g.Node("Mul", [x, x]), x]);
+            var sum = g.Node("Add", [x, g.Node("Mul", [cube, g.Scalar(0.044715)])]);
+            inner = g.Node("Tanh", [g.Node("Mul", [sum, g.Scalar(Math.Sqrt(2 / Math.PI))])]);
+        }
+        else inner = g.Node("Erf", [g.Node("Div", [x, g.Scalar(Math.Sqrt(2))])]);
+        return g.Node("Mul", [g.Node("Mul", [x, g.Node("Add", [inner, g.Scalar(1)])]), g.Scalar(0.5)]);
+    }
+
+    /// <summary>ONNX Flatten when it flattens dims 1.. into one (its only form); a Reshape with the batch dim copied otherwise.</summary>
+    private static string Flatten(OnnxGraph g, string x, int[] inShape, Flatten f)
+    {
+        int rank = inShape.Length;
+        int start = f.StartDim < 0 ? f.StartDim + rank : f.StartDim, end = f.EndDim < 0 ? f.EndDim + rank : f.EndDim;
+        if (start == 1 && end == rank - 1) return g.Node("Flatten", [x], OnnxGraph.Int("axis", 1));
+        var shape = new List<long>();
+        for (int i = 0; i < start; i++) shape.Add(i == 0 ? 0 : inShape[i]); // 0: copy the (dynamic) batch dim
+        shape.Add(start == 0 ? -1 : inShape[start..(end + 1)].Aggregate(1L, (a, d) => a * d));
+        for (int i = end + 1; i < rank; i++) shape.Add(inShape[i]);
+        return g.Node("Reshape", [x, g.Ints([.. shape])]);
+    }
+}
