@@ -24,6 +24,7 @@ internal static class App
             DescendCommand.Create(console),
             GradientsCommand.Create(console),
             BenchCommand.Create(console),
+            ExportCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -36,7 +37,7 @@ internal static class App
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = console.Profile.Out.Writer, Error = error });
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException)
         {
             error.WriteLine($"error: {e.Message}");
             return Failed;
