@@ -53,6 +53,9 @@ public sealed class ResumeTests : IDisposable
         var (code, _, error) = Run("train", "--resume", run, "--epochs", "2");
         Assert.NotEqual(0, code);
         Assert.Contains("already trained 2 epochs", error);
+        (code, _, error) = Run("train", "--resume", run, "--epochs", "4", "--lr", "0.5");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--lr: --resume continues the run with the settings in", error);
         (code, _, error) = Run("train", "--resume", Path.Combine(dir, "nothing"), "--epochs", "3");
         Assert.NotEqual(0, code);
         Assert.Contains("checkpoint.safetensors not found", error);

@@ -9,7 +9,9 @@ The safetensors format is written and read here with the standard library and nu
 {name: {dtype, shape, data_offsets}} plus optional "__metadata__" of strings, then the raw little-endian bytes),
 so the test does not depend on the safetensors package being Backprop's only other reader.
 
-    make_interop.py --check FILE   reads a file Backprop wrote and checks it against the MLP built here.
+    make_interop.py --check FILE   reads a file Backprop wrote (e.g. SafeTensors.Save of the MLP's weights, in F32, F16
+                                   or BF16) into the MLP built here and checks its outputs against the committed ones.
+The C# tests check that Backprop writes byte for byte the files this script writes, so this reader reads them.
 """
 import json
 import os
@@ -131,9 +133,10 @@ def check(path):
     model = mlp()
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     io, _ = read(os.path.join(HERE, "mlp_io.safetensors"))
+    kind = {torch.float16: "y_f16", torch.bfloat16: "y_bf16"}.get(next(iter(tensors.values())).dtype, "y")
     with torch.no_grad():
-        diff = (model(io["x"]) - io["y"]).abs().max().item()
-    print(f"{path}: {len(tensors)} tensors, metadata {meta}, max |output difference| {diff:.3g}")
+        diff = (model(io["x"]) - io[kind]).abs().max().item()
+    print(f"{path}: {len(tensors)} tensors, metadata {meta}, max |output difference| from {kind} {diff:.3g}")
     if diff > 1e-5:
         sys.exit(1)
 

@@ -43,6 +43,9 @@ internal static class TrainCommand
             if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             if (r.GetValue(resume) is string runDir)
             {
+                Option[] fixedByRun = [dataset, dataDir, labelColumn, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, schedule, clip, ema, seed, output, init];
+                if (fixedByRun.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } given)
+                    throw new ArgumentException($"{given.Name}: --resume continues the run with the settings in {Path.Combine(runDir, "model.json")}; give only --epochs (and --threads), or start a new run with --init {Path.Combine(runDir, "model.safetensors")}.");
                 var (rspec, roptions, checkpoint, previous) = RunFolder.ForResume(runDir, r.GetValue(epochs));
                 var rdata = DataSource.Load(rspec.Dataset, rspec.DataDir, rspec.LabelColumn, roptions.Seed);
                 rspec.Hyperparameters = roptions.Describe();
