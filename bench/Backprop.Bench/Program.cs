@@ -29,3 +29,28 @@ foreach (int batch in new[] { 64, 256 })
         ("epochs", 2), ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)),
         ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 }
+if (Want("fmnist_cnn_b128"))
+{
+    var (samplesPerSecond, accuracy) = Workloads.FashionMnistCnn(128, epochs: 1);
+    Workloads.Emit(("work", "fmnist_cnn_b128"), ("samples_per_s", Math.Round(samplesPerSecond)), ("test_acc", Math.Round(accuracy, 4)), ("epochs", 1),
+        ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
+}
+if (only.Contains("cnn_quick"))
+{
+    var (samplesPerSecond, _) = Workloads.FashionMnistCnn(128, epochs: 1, maxSteps: 60);
+    Workloads.Emit(("work", "fmnist_cnn_b128_60steps"), ("samples_per_s", Math.Round(samplesPerSecond)));
+}
+if (only.Contains("cnn_phases")) Workloads.Emit([("work", "fmnist_cnn_b128_phases_us"), .. CnnPhaseProbe.Run().Select(p => (p.Phase, (object)p.Microseconds))]);
+if (only.Contains("pool_probe"))
+{
+    var px = Tensor.Randn([128, 32, 28, 28], new Generator(0));
+    var pool = new Backprop.NN.MaxPool2d(2);
+    for (int i = 0; i < 5; i++) { using var s0 = new TensorScope(); pool.Forward(px); }
+    var sw = Stopwatch.StartNew();
+    for (int i = 0; i < 20; i++) { using var s1 = new TensorScope(); pool.Forward(px); }
+    Workloads.Emit(("work", "maxpool_128x32x28x28_us"), ("us", Math.Round(sw.Elapsed.TotalMilliseconds * 1000 / 20)));
+    var relu = new Backprop.NN.Relu();
+    sw.Restart();
+    for (int i = 0; i < 20; i++) { using var s1 = new TensorScope(); relu.Forward(px); }
+    Workloads.Emit(("work", "relu_128x32x28x28_us"), ("us", Math.Round(sw.Elapsed.TotalMilliseconds * 1000 / 20)));
+}

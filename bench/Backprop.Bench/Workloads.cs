@@ -95,6 +95,51 @@ public static class Workloads
         return (epochs * train.Count / seconds, accuracy);
     }
 
+    /// <summary>
+    /// Fashion-MNIST CNN exactly as the peers run it: conv 1→32 3×3 pad 1, ReLU, max-pool 2, conv 32→64 3×3 pad 1, ReLU,
+    /// max-pool 2, linear 3136→128, ReLU, linear 128→10; Adam 1e-3, cross-entropy, shuffled batches; returns (samples/s, test accuracy).
+    /// </summary>
+    public static (double SamplesPerSecond, double TestAccuracy) FashionMnistCnn(int batch, int epochs, int maxSteps = int.MaxValue)
+    {
+        var train = Datasets.FashionMnist(train: true);
+        var test = Datasets.FashionMnist(train: false);
+        var xtr = train.Features.Reshape([-1, 1, 28, 28]);
+        var xte = test.Features.Reshape([-1, 1, 28, 28]);
+        var model = CnnModel();
+        var opt = new Adam(model.Parameters(), lr: 1e-3);
+        var lossFn = new CrossEntropyLoss();
+        var loader = new DataLoader(new TensorDataset(xtr, train.Labels), batch, shuffle: true, seed: 0, recycleBatches: true);
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        int steps = 0;
+        var clock = Stopwatch.StartNew();
+        for (int e = 0; e < epochs && steps < maxSteps; e++)
+            foreach (var (xb, yb) in loader)
+            {
+                using var scope = new TensorScope();
+                opt.ZeroGrad(setToNone: false);
+                lossFn.Forward(model.Forward(xb), yb).Backward();
+                opt.Step();
+                if (++steps >= maxSteps) break;
+            }
+        double seconds = clock.Elapsed.TotalSeconds;
+        LastAllocatedBytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)steps;
+        int correct = 0;
+        using (Autograd.NoGrad())
+            for (int start = 0; start < test.Count; start += 1000)
+            {
+                using var scope = new TensorScope();
+                int n = Math.Min(1000, test.Count - start);
+                correct += (int)model.Forward(xte.Narrow(0, start, n)).ArgMax(1).Eq(test.Labels.Narrow(0, start, n)).Sum().Item();
+            }
+        return (Math.Min(steps * batch, epochs * train.Count) / seconds, correct / (double)test.Count);
+    }
+
+    /// <summary>The benchmark's CNN (the peers' <c>fmnist_cnn_b128</c> net).</summary>
+    public static Sequential CnnModel() => new(
+        new Conv2d(1, 32, 3, padding: 1, generator: new Generator(1)), new Relu(), new MaxPool2d(2),
+        new Conv2d(32, 64, 3, padding: 1, generator: new Generator(2)), new Relu(), new MaxPool2d(2),
+        new Flatten(), new Linear(64 * 7 * 7, 128, generator: new Generator(3)), new Relu(), new Linear(128, 10, generator: new Generator(4)));
+
     /// <summary>Prints one JSON line in the peers' format.</summary>
     public static void Emit(params (string Key, object Value)[] fields) => Console.WriteLine(Json(fields));
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Backprop.Kernels;
 
 /// <summary>
@@ -25,6 +26,7 @@ internal readonly record struct WindowGeometry(int Channels, int Height, int Wid
 internal static class ConvKernels
 {
     /// <summary>columns[(c·kh + i)·kw + j, oy·OutW + ox] = image[c, oy·sh − padTop + i·dh, ox·sw − padLeft + j·dw], or <paramref name="padValue"/> outside the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Im2Col<T>(ReadOnlySpan<T> image, in WindowGeometry g, Span<T> columns, T padValue) where T : unmanaged
     {
         int row = 0, positions = g.Positions;
@@ -60,6 +62,7 @@ internal static class ConvKernels
     }
 
     /// <summary>The adjoint of <see cref="Im2Col{T}"/>: adds each column entry back into the image position it was read from (padding dropped).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Col2Im<T>(ReadOnlySpan<T> columns, in WindowGeometry g, Span<T> image) where T : unmanaged, INumber<T>
     {
         int row = 0, positions = g.Positions;

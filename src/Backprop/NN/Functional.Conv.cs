@@ -8,7 +8,7 @@ public static partial class Functional
     /// <summary>
     /// 2-D convolution (cross-correlation, as in PyTorch) of <paramref name="input"/> [N, Cin, H, W] with
     /// <paramref name="weight"/> [Cout, Cin/groups, kh, kw] and an optional <paramref name="bias"/> [Cout]
-    /// (<c>F.conv2d</c>). Computed as unfold (im2col) and one batched GEMM per group.
+    /// (<c>F.conv2d</c>). Computed per image as im2col and one GEMM per group, the images split across threads.
     /// </summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Padding2 padding = default,
         Size2? dilation = null, int groups = 1)
@@ -25,16 +25,7 @@ public static partial class Functional
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != cout))
             throw new ArgumentException($"{op}: bias must have shape [{cout}], got {ShapeText(bias)}.");
         var g = Geometry(op, input, (weight.Shape[2], weight.Shape[3]), stride ?? 1, padding, dilation ?? 1, ceilMode: false);
-        var columns = Tensor.UnfoldWindows(input, g); // [N, Cin·kh·kw, L]
-        Tensor output;
-        if (groups == 1) output = weight.Reshape([cout, g.Rows]).MatMul(columns);
-        else
-        {
-            int rows = g.Rows / groups;
-            output = weight.Reshape([groups, cout / groups, rows]).MatMul(columns.View([n, groups, rows, g.Positions]));
-        }
-        output = output.Reshape([n, cout, g.OutH, g.OutW]);
-        return bias is null ? output : output + bias.View([1, cout, 1, 1]);
+        return Tensor.Conv2dOp(input, weight, bias, g, groups);
     }
 
     /// <summary>1-D convolution of [N, Cin, L] with a weight [Cout, Cin/groups, k] (<c>F.conv1d</c>), as a 2-D convolution of height 1.</summary>

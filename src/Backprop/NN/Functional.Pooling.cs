@@ -13,9 +13,7 @@ public static partial class Functional
         CheckPoolInput(op, input, 4);
         CheckPoolPadding(op, kernelSize, padding, dilation ?? 1);
         var g = Geometry(op, input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
-        int n = input.Shape[0], c = input.Shape[1];
-        var windows = Tensor.UnfoldWindows(input, g, double.NegativeInfinity).View([n, c, kernelSize.H * kernelSize.W, g.Positions]);
-        return windows.Max(2).View([n, c, g.OutH, g.OutW]);
+        return Tensor.MaxPool2dOp(input, g);
     }
 
     /// <summary>

@@ -61,4 +61,49 @@ public class ConvLayerTests
         Assert.Contains("at most half", pad.Message);
         Assert.Throws<ArgumentException>(() => Functional.Conv2d(Tensor.Randn([1, 1, 4, 4], new Generator(0)), Tensor.Randn([1, 1, 2, 2], new Generator(0)), padding: "full"));
     }
+
+    [Fact]
+    public void Float32Conv_AndItsThreadedBatch_MatchFloat64PerImage()
+    {
+        var g = new Generator(9);
+        var x64 = Tensor.Randn([9, 6, 12, 11], g, DType.Float64);
+        var w64 = Tensor.Randn([8, 3, 3, 3], g, DType.Float64);
+        var b64 = Tensor.Randn([8], g, DType.Float64);
+        var x = x64.To(DType.Float32).RequiresGrad_();
+        var w = w64.To(DType.Float32).RequiresGrad_();
+        var b = b64.To(DType.Float32).RequiresGrad_();
+        var y = Functional.Conv2d(x, w, b, padding: 1, groups: 2);
+        var up = Tensor.Randn(y.Shape, g);
+        (y * up).Sum().Backward();
+        var wGrad = Tensor.Zeros([8, 3, 3, 3], DType.Float64);
+        for (int i = 0; i < 9; i++)
+        {
+            // One image at a time in Float64, through the composed path (unfold + matmul) as a second implementation.
+            var xi = x64.Narrow(0, i, 1).RequiresGrad_();
+            var wi = w64.Detach().RequiresGrad_();
+            var cols = Functional.Unfold(xi, 3, padding: 1).View([1, 2, 27, 132]);
+            var yi = wi.Reshape([2, 4, 27]).MatMul(cols).Reshape([1, 8, 12, 11]) + b64.View([1, 8, 1, 1]);
+            Reference.AssertClose(yi.ToArray<double>(), y.Narrow(0, i, 1).ToArray<double>(), 1e-4, 1e-4, $"image {i} output");
+            (yi * up.Narrow(0, i, 1).To(DType.Float64)).Sum().Backward();
+            Reference.AssertClose(xi.Grad!.ToArray<double>(), x.Grad!.Narrow(0, i, 1).ToArray<double>(), 1e-4, 1e-4, $"image {i} input grad");
+            wGrad = wGrad + wi.Grad!;
+        }
+        Reference.AssertClose(wGrad.ToArray<double>(), w.Grad!.ToArray<double>(), 1e-3, 1e-4, "weight grad");
+        Reference.AssertClose((up.To(DType.Float64)).Sum([0, 2, 3]).ToArray<double>(), b.Grad!.ToArray<double>(), 1e-3, 1e-4, "bias grad");
+    }
+
+    [Fact]
+    public void MaxPool2x2FastPath_AgreesWithTheGeneralLoop()
+    {
+        // The fast path against an independent form: unfold the 2×2 windows and take Max over them.
+        var x = Tensor.Randn([3, 4, 8, 10], new Generator(10), DType.Float64);
+        var fast = Functional.MaxPool2d(x, 2);
+        var viaUnfold = Functional.Unfold(x, 2, stride: 2).View([3, 4, 4, 20]).Max(2).View([3, 4, 4, 5]);
+        Assert.Equal(viaUnfold.ToArray<double>(), fast.ToArray<double>());
+        var withNaN = Tensor.FromArray(new double[] { 1, double.NaN, 3, 2 }).View([1, 1, 2, 2]).RequiresGrad_();
+        var pooled = Functional.MaxPool2d(withNaN, 2);
+        Assert.True(double.IsNaN(pooled.Item()));
+        pooled.Sum().Backward();
+        Assert.Equal(new double[] { 0, 1, 0, 0 }, withNaN.Grad!.ToArray<double>()); // NaN wins, as in PyTorch
+    }
 }
