@@ -15,6 +15,8 @@ internal static class TrainCommand
     {
         var dataset = Options.Dataset(); var dataDir = Options.DataDir(); var labelColumn = Options.LabelColumn();
         var layers = new Option<string?>("--layers") { Description = "hidden layer sizes, e.g. 256,128 (default 64; 256,128 for fashion-mnist)" };
+        var modelOption = new Option<string>("--model") { Description = $"mlp | cnn (= {Cnn.Default}) | a layer spec such as conv16,pool,fc64 (image data sets: fashion-mnist, digits)", DefaultValueFactory = _ => "mlp" };
+        var augment = new Option<string?>("--augment") { Description = "image augmentation for convolutional models: crop (random 2-pixel shifts), flip (horizontal), or crop,flip" };
         var activation = new Option<string>("--activation") { Description = "relu | sigmoid | tanh | gelu", DefaultValueFactory = _ => "relu" };
         activation.AcceptOnlyFromAmong("relu", "sigmoid", "tanh", "gelu");
         var optimizer = new Option<string>("--optimizer") { Description = "sgd | momentum | nesterov | adagrad | rmsprop | adam | adamw", DefaultValueFactory = _ => "adam" };
@@ -35,7 +37,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train an MLP (default: the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
         {
-            dataset, dataDir, labelColumn, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, seed, threads, output, resume, init,
+            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, seed, threads, output, resume, init,
         };
         command.SetAction(r =>
         {
@@ -43,7 +45,7 @@ internal static class TrainCommand
             if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             if (r.GetValue(resume) is string runDir)
             {
-                Option[] fixedByRun = [dataset, dataDir, labelColumn, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, schedule, clip, ema, seed, output, init];
+                Option[] fixedByRun = [dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, schedule, clip, ema, seed, output, init];
                 if (fixedByRun.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } given)
                     throw new ArgumentException($"{given.Name}: --resume continues the run with the settings in {Path.Combine(runDir, "model.json")}; give only --epochs (and --threads), or start a new run with --init {Path.Combine(runDir, "model.safetensors")}.");
                 var (rspec, roptions, checkpoint, previous) = RunFolder.ForResume(runDir, r.GetValue(epochs));
@@ -65,10 +67,19 @@ internal static class TrainCommand
             };
             var hidden = r.GetValue(layers) is string l ? Options.Ints(l, "--layers") : name == "fashion-mnist" ? [256, 128] : [64];
             var data = DataSource.Load(name, r.GetValue(dataDir), r.GetValue(labelColumn)!, options.Seed);
+            string model = Cnn.Resolve(r.GetValue(modelOption)!.Trim());
+            var imageShape = model == "mlp" ? null : Cnn.ImageShape(name)
+                ?? throw new ArgumentException($"--model {r.GetValue(modelOption)}: convolutional models need an image data set (fashion-mnist or digits), not '{name}'");
+            var augmentations = r.GetValue(augment) is string a ? Options.Words(a) : [];
+            foreach (var word in augmentations)
+                if (word is not ("crop" or "flip")) throw new ArgumentException($"--augment: '{word}' is not an augmentation; use crop, flip or crop,flip");
+            if (augmentations.Length > 0 && imageShape is null) throw new ArgumentException("--augment needs a convolutional --model on an image data set");
+            options = options with { Augment = augmentations, ImageShape = imageShape };
             var spec = new ModelSpec
             {
                 Dataset = name, DataDir = r.GetValue(dataDir), LabelColumn = r.GetValue(labelColumn)!, Seed = options.Seed, Inputs = data.Features,
-                Hidden = hidden, Activation = r.GetValue(activation)!, Classes = data.Classes, Mean = data.Mean, Std = data.Std, Hyperparameters = options.Describe(),
+                Hidden = model == "mlp" ? hidden : [], Model = model, ImageShape = imageShape,
+                Activation = r.GetValue(activation)!, Classes = data.Classes, Mean = data.Mean, Std = data.Std, Hyperparameters = options.Describe(),
             };
             return Train(console, spec, data, options, Options.RunFolder(r.GetValue(output)), new Start(null, [], r.GetValue(init)));
         });
@@ -91,7 +102,7 @@ internal static class TrainCommand
         }
         spec.Save(dir); // written first too, so a run killed before its end can still be resumed
         console.MarkupLine($"[bold]{Markup.Escape(data.Name)}[/]: {data.TrainY.Numel} training / {data.ValY.Numel} validation samples, {data.Features} features, {data.Classes.Length} classes");
-        console.MarkupLine($"model: {data.Features} → {string.Join(" → ", spec.Hidden)} → {data.Classes.Length} ({spec.Activation}), {model.ParameterCount:N0} parameters; " +
+        console.MarkupLine($"model: {Markup.Escape(spec.Describe())}, {model.ParameterCount:N0} parameters; " +
             $"{options.Optimizer} lr {options.EffectiveLr}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize.ToString(CultureInfo.InvariantCulture))}, {options.Epochs} epochs");
 
         using var cancel = new CancellationTokenSource();

@@ -14,6 +14,10 @@ internal sealed class ModelSpec
     public long Seed { get; set; }
     public int Inputs { get; set; }
     public int[] Hidden { get; set; } = [];
+    /// <summary>"mlp", or the layer spec of a convolutional network (see <see cref="Cnn"/>).</summary>
+    public string Model { get; set; } = "mlp";
+    /// <summary>[C, H, W] of the images a convolutional network unflattens the feature rows into; null for an MLP.</summary>
+    public int[]? ImageShape { get; set; }
     public string Activation { get; set; } = "relu";
     public string[] Classes { get; set; } = [];
     public double[] Mean { get; set; } = [];
@@ -27,7 +31,14 @@ internal sealed class ModelSpec
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    public Sequential Build(long seed) => Mlp.Build(Inputs, Hidden, Classes.Length, Activation, seed);
+    public Sequential Build(long seed) => Model == "mlp"
+        ? Mlp.Build(Inputs, Hidden, Classes.Length, Activation, seed)
+        : Cnn.Build(ImageShape ?? throw new InvalidDataException($"model.json: the convolutional model '{Model}' needs an imageShape"), Model, Classes.Length, seed);
+
+    /// <summary>The architecture in one line, e.g. <c>64 → 64 → 10 (relu)</c> or <c>cnn conv32,pool,… on 1×28×28 → 10</c>.</summary>
+    public string Describe() => Model == "mlp"
+        ? $"{Inputs} → {string.Join(" → ", Hidden)} → {Classes.Length} ({Activation})"
+        : $"cnn {Model} on {string.Join("×", ImageShape ?? [])} images → {Classes.Length}";
 
     /// <summary>Writes model.json (atomically, like the weights).</summary>
     public void Save(string dir)

@@ -22,7 +22,7 @@ internal static class RunFolder
         var checkpoint = Checkpoint.Load(ckptPath);
         if (epochs <= checkpoint.Epoch)
             throw new ArgumentException($"--epochs {epochs}: the run in {dir} has already trained {checkpoint.Epoch} epochs; --epochs is the total to reach, so give more than {checkpoint.Epoch}.");
-        var options = FromDescription(spec.Hyperparameters, Path.Combine(dir, "model.json")) with { Epochs = epochs };
+        var options = FromDescription(spec.Hyperparameters, Path.Combine(dir, "model.json")) with { Epochs = epochs, ImageShape = spec.ImageShape };
         var results = ReadMetrics(Path.Combine(dir, "metrics.csv")).Where(r => r.Epoch <= checkpoint.Epoch).ToList();
         return (spec, options, checkpoint, results);
     }
@@ -52,6 +52,7 @@ internal static class RunFolder
             Betas = (double.Parse(betas[0], CultureInfo.InvariantCulture), double.Parse(betas[1], CultureInfo.InvariantCulture)),
             BatchSize = Get("batchSize") == "full" ? 0 : (int)Num("batchSize"), Epochs = (int)Num("epochs"),
             Schedule = Get("lrSchedule") == "none" ? null : Get("lrSchedule"), ClipNorm = Opt("clipNorm"), Ema = Opt("ema"), Seed = (long)Num("seed"),
+            Augment = h.TryGetValue("augment", out var augment) && augment != "none" ? augment.Split(',') : [],
         };
     }
 

@@ -18,6 +18,10 @@ internal sealed record TrainOptions
     public double? ClipNorm { get; init; }
     public double? Ema { get; init; }
     public long Seed { get; init; }
+    /// <summary>Augmentations of the training images ("crop", "flip"); empty for none.</summary>
+    public string[] Augment { get; init; } = [];
+    /// <summary>[C, H, W] of the images, for augmentation; null for tabular data.</summary>
+    public int[]? ImageShape { get; init; }
 
     public double EffectiveLr => Lr ?? Optimizer switch
     {
@@ -54,5 +58,6 @@ internal sealed record TrainOptions
         ["clipNorm"] = ClipNorm?.ToString(CultureInfo.InvariantCulture) ?? "none",
         ["ema"] = Ema?.ToString(CultureInfo.InvariantCulture) ?? "none",
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+        ["augment"] = Augment.Length == 0 ? "none" : string.Join(",", Augment),
     };
 }

@@ -36,13 +36,16 @@ internal sealed partial class Trainer
             meta["ema_count"] = ema.NumAveraged.ToString(CultureInfo.InvariantCulture);
             extra = ema.StateDict().ToDictionary(kv => "ema/" + kv.Key, kv => kv.Value);
         }
-        Checkpoint.Save(path, model, Optimizer, Scheduler, EpochsDone, TotalUpdates, loader: Loader, metadata: meta, extra: extra);
+        Checkpoint.Save(path, model, Optimizer, Scheduler, EpochsDone, TotalUpdates, generators: Generators, loader: Loader, metadata: meta, extra: extra);
     }
+
+    /// <summary>The trainer's own generators: <c>--augment</c>'s crops and flips (only when augmenting, so older checkpoints still load).</summary>
+    private Dictionary<string, Generator>? Generators => options.Augment.Length > 0 ? new() { ["augment"] = augmentGenerator } : null;
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> into this freshly built trainer.</summary>
     public void Restore(Checkpoint c)
     {
-        c.Restore(model, Optimizer, Scheduler, loader: Loader);
+        c.Restore(model, Optimizer, Scheduler, generators: Generators, loader: Loader);
         if (Ema is { } ema && c.Metadata.TryGetValue("ema_count", out var count))
             ema.LoadStateDict(c.Extra.Where(kv => kv.Key.StartsWith("ema/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value),
                 int.Parse(count, CultureInfo.InvariantCulture));

@@ -42,9 +42,10 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
             var clock = Stopwatch.StartNew();
             model.Train();
             double lossSum = 0; int seen = 0, b = 0;
-            foreach (var (x, y) in loader)
+            foreach (var (batchX, y) in loader)
             {
                 using var scope = new TensorScope(); // recycles this step's buffers for the next one
+                var x = Augment(batchX);
                 Optimizer.ZeroGrad(setToNone: false);  // gradients stay allocated and are zeroed in place
                 var loss = lossFn.Forward(model.Forward(x), y);
                 loss.Backward();
@@ -76,15 +77,36 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
         return clone;
     }
 
-    /// <summary>Mean cross-entropy and accuracy on the validation part.</summary>
+    /// <summary>Mean cross-entropy and accuracy on the validation part, in chunks of 1,000 rows (a CNN's activations for all of them at once would take gigabytes).</summary>
     public (double Loss, double Accuracy) Evaluate(Sequential m)
     {
         m.Eval();
         using var noGrad = Autograd.NoGrad();
-        var logits = m.Forward(data.ValX);
-        double loss = lossFn.Forward(logits, data.ValY).Item();
-        double acc = logits.ArgMax(1).Eq(data.ValY).Sum().Item() / data.ValY.Numel;
+        int n = data.ValY.Numel;
+        double lossSum = 0, correct = 0;
+        for (int start = 0; start < n; start += EvalChunk)
+        {
+            using var scope = new TensorScope();
+            int count = Math.Min(EvalChunk, n - start);
+            var y = data.ValY.Narrow(0, start, count);
+            var logits = m.Forward(data.ValX.Narrow(0, start, count));
+            lossSum += lossFn.Forward(logits, y).Item() * count;
+            correct += logits.ArgMax(1).Eq(y).Sum().Item();
+        }
         m.Train();
-        return (loss, acc);
+        return (lossSum / n, correct / n);
+    }
+
+    private const int EvalChunk = 1000;
+    private readonly Generator augmentGenerator = new(options.Seed + 1);
+
+    /// <summary>The training batch with <c>--augment</c>'s random crops and flips applied to its images (rows stay flat).</summary>
+    private Tensor Augment(Tensor x)
+    {
+        if (options.Augment.Length == 0 || options.ImageShape is not int[] shape) return x;
+        var images = x.Reshape([x.Shape[0], .. shape]);
+        if (options.Augment.Contains("crop")) images = ImageAugmentation.RandomCrop(images, 2, augmentGenerator);
+        if (options.Augment.Contains("flip")) images = ImageAugmentation.RandomHorizontalFlip(images, augmentGenerator);
+        return images.Reshape([x.Shape[0], -1]);
     }
 }
