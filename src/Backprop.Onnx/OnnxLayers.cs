@@ -10,7 +10,8 @@ namespace Backprop.IO;
 internal static class OnnxLayers
 {
     /// <summary>The layer types <see cref="Emit"/> translates, for error messages.</summary>
-    public const string Supported = "Linear, Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Dropout, Identity (and Sequential of them)";
+    public const string Supported = "Linear, Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d (without divisor override), AdaptiveAvgPool2d (to 1×1 or dividing sizes), " +
+        "Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity (and Sequential of them)";
 
     /// <summary>Emits <paramref name="layer"/> applied to value <paramref name="x"/> of shape <paramref name="inShape"/>; returns the output value.</summary>
     public static string Emit(OnnxGraph g, string path, Module layer, string x, int[] inShape)
@@ -39,12 +40,65 @@ internal static class OnnxLayers
             case LogSoftmax s: return g.Node("LogSoftmax", [x], OnnxGraph.Int("axis", s.Dim));
             case Dropout or Identity: return g.Node("Identity", [x]);
             case Flatten f: return Flatten(g, x, inShape, f);
+            case Unflatten u:
+                {
+                    int d = u.Dim < 0 ? u.Dim + rank : u.Dim;
+                    var shape = new List<long>();
+                    for (int i = 0; i < rank; i++)
+                        if (i == d) shape.AddRange(u.Sizes.Select(v => (long)v));
+                        else shape.Add(i == 0 ? 0 : inShape[i]); // 0: copy the (dynamic) batch dim
+                    return g.Node("Reshape", [x, g.Ints([.. shape])]);
+                }
+            case Conv2d c:
+                {
+                    var (top, left, bottom, right) = ConvPads(c.Padding, c.KernelSize, c.Dilation);
+                    return g.Node("Conv", Inputs(g.Initializer(path + ".weight", c.Weight), c.Bias is { } cb ? g.Initializer(path + ".bias", cb) : null, x),
+                        OnnxGraph.Ints("kernel_shape", c.KernelSize.H, c.KernelSize.W), OnnxGraph.Ints("strides", c.Stride.H, c.Stride.W),
+                        OnnxGraph.Ints("pads", top, left, bottom, right), OnnxGraph.Ints("dilations", c.Dilation.H, c.Dilation.W), OnnxGraph.Int("group", c.Groups));
+                }
+            case Conv1d c:
+                {
+                    int span = c.Dilation * (c.KernelSize - 1) + 1, before = c.Padding.IsSame ? (span - 1) / 2 : c.Padding.Value;
+                    int after = c.Padding.IsSame ? span - 1 - before : c.Padding.Value;
+                    return g.Node("Conv", Inputs(g.Initializer(path + ".weight", c.Weight), c.Bias is { } cb ? g.Initializer(path + ".bias", cb) : null, x),
+                        OnnxGraph.Ints("kernel_shape", c.KernelSize), OnnxGraph.Ints("strides", c.Stride), OnnxGraph.Ints("pads", before, after),
+                        OnnxGraph.Ints("dilations", c.Dilation), OnnxGraph.Int("group", c.Groups));
+                }
+            case MaxPool2d m:
+                return g.Node("MaxPool", [x], OnnxGraph.Ints("kernel_shape", m.KernelSize.H, m.KernelSize.W), OnnxGraph.Ints("strides", m.Stride.H, m.Stride.W),
+                    OnnxGraph.Ints("pads", m.Padding.H, m.Padding.W, m.Padding.H, m.Padding.W), OnnxGraph.Ints("dilations", m.Dilation.H, m.Dilation.W),
+                    OnnxGraph.Int("ceil_mode", m.CeilMode ? 1 : 0));
+            case MaxPool1d m:
+                return g.Node("MaxPool", [x], OnnxGraph.Ints("kernel_shape", m.KernelSize), OnnxGraph.Ints("strides", m.Stride),
+                    OnnxGraph.Ints("pads", m.Padding, m.Padding), OnnxGraph.Ints("dilations", m.Dilation), OnnxGraph.Int("ceil_mode", m.CeilMode ? 1 : 0));
+            case AvgPool2d a when a.DivisorOverride is null:
+                return g.Node("AveragePool", [x], OnnxGraph.Ints("kernel_shape", a.KernelSize.H, a.KernelSize.W), OnnxGraph.Ints("strides", a.Stride.H, a.Stride.W),
+                    OnnxGraph.Ints("pads", a.Padding.H, a.Padding.W, a.Padding.H, a.Padding.W), OnnxGraph.Int("ceil_mode", a.CeilMode ? 1 : 0),
+                    OnnxGraph.Int("count_include_pad", a.CountIncludePad ? 1 : 0));
+            case AvgPool1d a:
+                return g.Node("AveragePool", [x], OnnxGraph.Ints("kernel_shape", a.KernelSize), OnnxGraph.Ints("strides", a.Stride),
+                    OnnxGraph.Ints("pads", a.Padding, a.Padding), OnnxGraph.Int("ceil_mode", a.CeilMode ? 1 : 0), OnnxGraph.Int("count_include_pad", a.CountIncludePad ? 1 : 0));
+            case AdaptiveAvgPool2d a when a.OutputSize == new Size2(1, 1):
+                return g.Node("GlobalAveragePool", [x]);
+            case AdaptiveAvgPool2d a when rank == 4 && inShape[2] % a.OutputSize.H == 0 && inShape[3] % a.OutputSize.W == 0:
+                {
+                    int kh = inShape[2] / a.OutputSize.H, kw = inShape[3] / a.OutputSize.W;
+                    return g.Node("AveragePool", [x], OnnxGraph.Ints("kernel_shape", kh, kw), OnnxGraph.Ints("strides", kh, kw));
+                }
             default:
                 throw new NotSupportedException($"Onnx.Export: layer '{path}' ({layer.GetType().Name}) has no ONNX translation. Supported: {Supported}.");
         }
     }
 
     private static string[] Inputs(string weight, string? bias, string x) => bias is null ? [x, weight] : [x, weight, bias];
+
+    /// <summary>Explicit (top, left, bottom, right) padding of a Conv2d, "same" resolved as PyTorch does (the odd extra after).</summary>
+    private static (int Top, int Left, int Bottom, int Right) ConvPads(Padding2 padding, Size2 kernel, Size2 dilation)
+    {
+        if (!padding.IsSame) return (padding.H, padding.W, padding.H, padding.W);
+        int spanH = dilation.H * (kernel.H - 1) + 1, spanW = dilation.W * (kernel.W - 1) + 1;
+        return ((spanH - 1) / 2, (spanW - 1) / 2, spanH - 1 - (spanH - 1) / 2, spanW - 1 - (spanW - 1) / 2);
+    }
 
     /// <summary>0.5·x·(1 + erf(x/√2)), or 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) — torch.onnx's decomposition.</summary>
     private static string Gelu(OnnxGraph g, string x, string approximate)

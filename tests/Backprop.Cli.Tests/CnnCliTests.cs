@@ -47,6 +47,11 @@ public sealed class CnnCliTests : IDisposable
         var (predictCode, predictOut, predictErr) = Run("predict", "--model", run, "--input", rows);
         Assert.True(predictCode == 0, predictErr);
         Assert.NotEmpty(predictOut.Trim());
+
+        var onnx = Path.Combine(dir, "cnn.onnx");
+        var (exportCode, _, exportErr) = Run("export", "--model", run, "--format", "onnx", "--out", onnx);
+        Assert.True(exportCode == 0, exportErr);
+        Assert.True(new FileInfo(onnx).Length > 1000, "the exported CNN should hold its weights");
     }
 
     [Fact]

@@ -101,6 +101,38 @@ public sealed class OnnxExportTests : IDisposable
         AssertClose(model.Forward(scaled).ToArray<float>(), RunOnnx(path, raw).Values, 1e-5);
     }
 
+    [Fact]
+    public void Cnn_FromFlatRows_MatchesBackprop()
+    {
+        // The CLI's CNN shape: rows unflattened to images, conv/pool layers of every translated kind, then linear.
+        var g = new Generator(9);
+        var model = new Sequential(new Unflatten(1, [2, 9, 8]),
+            new Conv2d(2, 4, 3, padding: 1, generator: g), new Relu(), new MaxPool2d(2, ceilMode: true),
+            new Conv2d(4, 6, (2, 3), padding: "same", dilation: (2, 1), groups: 2, generator: g), new Relu(),
+            new AvgPool2d(3, stride: 2, padding: 1, countIncludePad: false), new Conv2d(6, 6, 1, stride: 1, generator: g),
+            new MaxPool2d(2, stride: 1, padding: 1, dilation: 2), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(6, 3, generator: g));
+        var path = Path.Combine(dir, "cnn.onnx");
+        Onnx.Export(model, Random([1, 144], 10), path);
+        var x = Random([5, 144], 11);
+        model.Eval();
+        var (values, shape) = RunOnnx(path, x);
+        Assert.Equal(new[] { 5, 3 }, shape);
+        AssertClose(model.Forward(x).ToArray<float>(), values, 1e-5);
+    }
+
+    [Fact]
+    public void Conv1dAndPools1d_MatchBackprop()
+    {
+        var g = new Generator(12);
+        var model = new Sequential(new Conv1d(3, 4, 3, stride: 2, padding: 1, generator: g), new Tanh(), new MaxPool1d(2, ceilMode: true),
+            new Conv1d(4, 4, 4, padding: "same", groups: 2, generator: g), new AvgPool1d(2, padding: 1, countIncludePad: false), new Flatten());
+        var path = Path.Combine(dir, "conv1d.onnx");
+        Onnx.Export(model, Random([1, 3, 17], 13), path);
+        var x = Random([4, 3, 17], 14);
+        model.Eval();
+        AssertClose(model.Forward(x).ToArray<float>(), RunOnnx(path, x).Values, 1e-5);
+    }
+
     private sealed class Custom : Module
     {
         public override Tensor Forward(Tensor input) => input * 2;
