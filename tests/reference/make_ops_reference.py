@@ -209,6 +209,14 @@ BATCHNORM = [
     batchnorm_run("bn2d_no_tracking", torch.nn.BatchNorm2d(2, track_running_stats=False), (2, 2, 3, 3), steps=2),
 ]
 
-with open(os.path.join(HERE, "ops.json"), "w") as f:
-    json.dump({"torch": torch.__version__, "cases": CASES, "batchnorm": BATCHNORM}, f, indent=None, separators=(",", ":"))
+def line(obj):
+    return json.dumps(obj, separators=(",", ":"))
+
+
+with open(os.path.join(HERE, "ops.json"), "w") as f:  # one case per line, so a regenerated file diffs case by case
+    f.write('{"torch":%s,\n"cases":[\n' % line(torch.__version__))
+    f.write(",\n".join(line(c) for c in CASES))
+    f.write('],\n"batchnorm":[\n')
+    f.write(",\n".join(line(b) for b in BATCHNORM))
+    f.write("]}\n")
 print("wrote ops.json:", len(CASES), "cases,", len(BATCHNORM), "batchnorm runs")

@@ -20,30 +20,43 @@ public static partial class Functional
         var bshape = Enumerable.Repeat(1, input.Rank).ToArray();
         bshape[1] = channels;
         bool useBatch = training || runningMean is null || runningVar is null;
-        Tensor mean, variance;
         if (useBatch)
         {
             int n = input.Numel / Math.Max(1, channels);
             if (training && n <= 1)
                 throw new ArgumentException($"BatchNorm: expected more than 1 value per channel when training, got input of shape {input.ShapeString}.");
-            mean = input.Mean(dims, keepDim: true);
-            variance = input.Var(dims, correction: 0, keepDim: true);
-            if (training && runningMean is not null && runningVar is not null)
-                using (Autograd.NoGrad())
-                {
-                    var unbiased = variance.Reshape([channels]) * ((double)n / (n - 1));
-                    runningMean.Copy_(mean.Reshape([channels]) * momentum + runningMean * (1 - momentum));
-                    runningVar.Copy_(unbiased * momentum + runningVar * (1 - momentum));
-                }
+            var (normalized, mean, variance) = Standardize(input, dims, eps);
+            if (training && runningMean is not null && runningVar is not null) UpdateRunningStats(runningMean, runningVar, mean, variance, n, momentum);
+            return Affine(normalized, weight, bias, bshape);
         }
-        else
+        return Affine((input - runningMean!.Reshape(bshape)) * (runningVar!.Reshape(bshape) + eps).Rsqrt(), weight, bias, bshape);
+    }
+
+    /// <summary>r ← momentum·batch + (1 − momentum)·r in place under no-grad, with the unbiased variance (PyTorch's update).</summary>
+    private static void UpdateRunningStats(Tensor runningMean, Tensor runningVar, Tensor mean, Tensor biasedVar, int n, double momentum)
+    {
+        using (Autograd.NoGrad())
         {
-            mean = runningMean!.Reshape(bshape);
-            variance = runningVar!.Reshape(bshape);
+            int channels = runningMean.Numel;
+            var unbiased = biasedVar.Reshape([channels]) * ((double)n / (n - 1));
+            runningMean.Copy_(mean.Reshape([channels]) * momentum + runningMean * (1 - momentum));
+            runningVar.Copy_(unbiased * momentum + runningVar * (1 - momentum));
         }
-        var y = (input - mean) * (variance + eps).Rsqrt();
-        if (weight is not null) y = y * weight.Reshape(bshape);
-        if (bias is not null) y = y + bias.Reshape(bshape);
+    }
+
+    /// <summary>(x − mean)/√(biased var + eps) over <paramref name="dims"/>, centring once; also the mean and variance (kept dims).</summary>
+    private static (Tensor Normalized, Tensor Mean, Tensor Variance) Standardize(Tensor x, int[] dims, double eps)
+    {
+        var mean = x.Mean(dims, keepDim: true);
+        var centered = x - mean;
+        var variance = (centered * centered).Mean(dims, keepDim: true);
+        return (centered * (variance + eps).Rsqrt(), mean, variance);
+    }
+
+    private static Tensor Affine(Tensor y, Tensor? weight, Tensor? bias, int[]? shape)
+    {
+        if (weight is not null) y = y * (shape is null ? weight : weight.Reshape(shape));
+        if (bias is not null) y = y + (shape is null ? bias : bias.Reshape(shape));
         return y;
     }
 
@@ -59,11 +72,7 @@ public static partial class Functional
         foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias") })
             if (t is not null && !t.Shape.SequenceEqual(normalizedShape))
                 throw new ArgumentException($"LayerNorm: {name} has shape {t.ShapeString}, expected the normalized shape {ShapeUtil.Format(normalizedShape)}.");
-        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
-        var y = (input - input.Mean(dims, keepDim: true)) * (input.Var(dims, correction: 0, keepDim: true) + eps).Rsqrt();
-        if (weight is not null) y = y * weight;
-        if (bias is not null) y = y + bias;
-        return y;
+        return Affine(Standardize(input, [.. Enumerable.Range(input.Rank - k, k)], eps).Normalized, weight, bias, null);
     }
 
     /// <summary>
@@ -80,11 +89,8 @@ public static partial class Functional
             if (t is not null && (t.Rank != 1 || t.Shape[0] != channels))
                 throw new ArgumentException($"GroupNorm: {name} has shape {t.ShapeString}, expected [{channels}] for the input of shape {input.ShapeString}.");
         var grouped = input.Reshape([input.Shape[0], numGroups, -1]);
-        var y = ((grouped - grouped.Mean(2, keepDim: true)) * (grouped.Var(2, correction: 0, keepDim: true) + eps).Rsqrt()).Reshape(input.Shape);
         var bshape = Enumerable.Repeat(1, input.Rank).ToArray();
         bshape[1] = channels;
-        if (weight is not null) y = y * weight.Reshape(bshape);
-        if (bias is not null) y = y + bias.Reshape(bshape);
-        return y;
+        return Affine(Standardize(grouped, [2], eps).Normalized.Reshape(input.Shape), weight, bias, bshape);
     }
 }

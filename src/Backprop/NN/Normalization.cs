@@ -46,6 +46,9 @@ public abstract class BatchNormBase : Module
         }
     }
 
+    /// <summary>A number as Python prints it in a module summary (1e-05, 0.1), whatever the current culture.</summary>
+    internal static string PyNumber(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace('E', 'e');
+
     /// <summary>Throws unless the input has a rank this layer accepts.</summary>
     protected abstract void CheckInput(Tensor input);
 
@@ -66,7 +69,7 @@ public abstract class BatchNormBase : Module
 
     /// <inheritdoc/>
     protected override string ExtraRepr() =>
-        $"{NumFeatures}, eps={Eps}, momentum={(Momentum is double m ? m.ToString(System.Globalization.CultureInfo.InvariantCulture) : "None")}, affine={(Weight is null ? "False" : "True")}, track_running_stats={(RunningMean is null ? "False" : "True")}";
+        $"{NumFeatures}, eps={PyNumber(Eps)}, momentum={(Momentum is double m ? PyNumber(m) : "None")}, affine={(Weight is null ? "False" : "True")}, track_running_stats={(RunningMean is null ? "False" : "True")}";
 }
 
 /// <summary>Batch normalisation of [N, C] or [N, C, L] inputs over N (and L) (<c>torch.nn.BatchNorm1d</c>).</summary>
@@ -133,7 +136,7 @@ public sealed class LayerNorm : Module
     public override Tensor Forward(Tensor input) => Functional.LayerNorm(input, normalizedShape, Weight, Bias, Eps);
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"{ShapeUtil.Format(normalizedShape).Replace('[', '(').Replace(']', ')')}, eps={Eps}, elementwise_affine={(Weight is null ? "False" : "True")}";
+    protected override string ExtraRepr() => $"({string.Join(", ", normalizedShape)}{(normalizedShape.Length == 1 ? "," : "")}), eps={BatchNormBase.PyNumber(Eps)}, elementwise_affine={(Weight is null ? "False" : "True")}";
 }
 
 /// <summary>
@@ -175,5 +178,5 @@ public sealed class GroupNorm : Module
     }
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"{NumGroups}, {NumChannels}, eps={Eps}, affine={(Weight is null ? "False" : "True")}";
+    protected override string ExtraRepr() => $"{NumGroups}, {NumChannels}, eps={BatchNormBase.PyNumber(Eps)}, affine={(Weight is null ? "False" : "True")}";
 }

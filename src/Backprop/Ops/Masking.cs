@@ -9,7 +9,6 @@ public partial class Tensor
     /// </summary>
     public Tensor MaskedFill(Tensor mask, double value)
     {
-        ShapeUtil.Broadcast(shape, mask.shape, "MaskedFill");
         if (!ShapeUtil.SameShape(ShapeUtil.Broadcast(shape, mask.shape, "MaskedFill"), shape))
             throw new ArgumentException($"MaskedFill: mask of shape {mask.ShapeString} must broadcast to the input's shape {ShapeString} without growing it.");
         return Where(mask, ScalarLike(value, this).To(DType), this);

@@ -76,7 +76,7 @@ public class NormalizationTests
         bn.Forward(x);
         Assert.Equal(mean, bn.RunningMean.ToArray());
         Assert.Equal(1, bn.NumBatchesTracked.Item());
-        Assert.Equal("BatchNorm2d(3, eps=1E-05, momentum=0.1, affine=True, track_running_stats=True)", bn.ToString());
+        Assert.Equal("BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)", bn.ToString());
 
         var untracked = new BatchNorm1d(2, affine: false, trackRunningStats: false);
         Assert.Empty(untracked.StateDict());
@@ -106,7 +106,9 @@ public class NormalizationTests
         Assert.Equal(Enumerable.Repeat(1.0, 6), ln.Weight!.ToArray());
         Assert.Equal(Enumerable.Repeat(0.0, 6), ln.Bias!.ToArray());
         Assert.Empty(new LayerNorm(6, elementwiseAffine: false).Parameters());
+        Assert.Equal("LayerNorm((6,), eps=1e-05, elementwise_affine=True)", ln.ToString());
         var gn = new GroupNorm(2, 4);
+        Assert.Equal("GroupNorm(2, 4, eps=1e-05, affine=True)", gn.ToString());
         Assert.Equal([4], gn.Weight!.Shape.ToArray());
         // Each group of a GroupNorm output has mean 0 and (biased) variance 1 - eps-adjusted.
         var y = gn.Forward(Tensor.Randn([3, 4, 5], new Generator(2), DType.Float32));
