@@ -175,6 +175,19 @@ case("cosine_similarity", lambda a, b: F.cosine_similarity(a, b, dim=1), randn(4
 case("cosine_similarity_broadcast_tiny", lambda a, b: F.cosine_similarity(a, b, dim=-1), torch.cat([randn(1, 3) * 1e-10, randn(2, 3)]), randn(3))
 
 
+# ---------------------------------------------------------------- Float32 (the default dtype)
+f32 = randn(3, 5, dtype=torch.float32)
+case("log1p_float32", torch.log1p, pos.float())
+case("expm1_float32", torch.expm1, f32)
+case("sin_float32", torch.sin, f32)
+case("cumsum_float32", lambda x: torch.cumsum(x, 1), f32)
+case("prod_float32", lambda x: torch.prod(x, 0), f32)
+case("sort_float32", lambda x: torch.sort(x, dim=1, descending=True, stable=True), f32)
+case("norm_float32", lambda x: torch.norm(x, dim=1), f32)
+case("layer_norm_float32", lambda x, w, b: F.layer_norm(x, [5], w, b), f32, randn(5, dtype=torch.float32), randn(5, dtype=torch.float32))
+case("pad_reflect_float32", lambda x: F.pad(x, (2, 2), mode="reflect"), f32)
+
+
 # ---------------------------------------------------------------- BatchNorm modules over several steps
 def batchnorm_run(name, module, shape, steps=3):
     module = module.double()

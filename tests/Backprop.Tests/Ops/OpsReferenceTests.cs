@@ -111,6 +111,15 @@ public class OpsReferenceTests
         ["margin_ranking_sum"] = x => One(Functional.MarginRankingLoss(x[0], x[1], x[2], reduction: Reduction.Sum)),
         ["cosine_similarity"] = x => One(new CosineSimilarity().Forward(x[0], x[1])),
         ["cosine_similarity_broadcast_tiny"] = x => One(Functional.CosineSimilarity(x[0], x[1], dim: -1)),
+        ["log1p_float32"] = x => One(x[0].Log1p()),
+        ["expm1_float32"] = x => One(x[0].Expm1()),
+        ["sin_float32"] = x => One(x[0].Sin()),
+        ["cumsum_float32"] = x => One(x[0].CumSum(1)),
+        ["prod_float32"] = x => One(x[0].Prod(0)),
+        ["sort_float32"] = x => Two(x[0].Sort(1, descending: true)),
+        ["norm_float32"] = x => One(x[0].Norm(2, [1])),
+        ["layer_norm_float32"] = x => One(Functional.LayerNorm(x[0], [5], x[1], x[2])),
+        ["pad_reflect_float32"] = x => One(Functional.Pad(x[0], [2, 2], PadMode.Reflect)),
     };
 
     private static IEnumerable<string> CaseNames() => OpsReference.Data.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("name").GetString()!);
