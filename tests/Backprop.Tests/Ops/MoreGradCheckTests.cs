@@ -73,6 +73,7 @@ public class MoreGradCheckTests
         new("softsign", x => Functional.Softsign(x[0]), [[3, 5]]),
         new("prelu per channel", x => Functional.PRelu(x[0], x[1]), [[2, 3, 2], [3]]),
         new("prelu shared", x => Functional.PRelu(x[0], x[1]), [[3, 5], [1]]),
+        new("dropout2d (same seed every call)", x => Functional.Dropout2d(x[0], 0.4, generator: new Generator(5)), [[3, 4, 2, 3]]),
         // normalisation and embedding
         new("batch norm training 4-D", x => Functional.BatchNorm(x[0], null, null, x[1], x[2], training: true), [[3, 2, 3, 1], [2], [2]]),
         new("batch norm training 2-D non-contiguous", x => Functional.BatchNorm(x[0].Transpose(), null, null, x[1], x[2], training: true), [[3, 5], [3], [3]]),
@@ -86,6 +87,7 @@ public class MoreGradCheckTests
         new("embedding with a padding row", x => Functional.Embedding(Tensor.FromArray(new long[,] { { 0, 2, 4 }, { 2, 1, 1 } }), x[0], paddingIdx: 3), [[5, 3]]),
         // losses
         new("kl div batchmean", x => Functional.KLDiv(x[0].LogSoftmax(1), x[1].Softmax(1), batchMean: true), [[3, 5], [3, 5]]),
+        new("kl div mean", x => Functional.KLDiv(x[0], x[1].Abs() + 0.1), [[3, 5], [3, 5]]),
         new("kl div log target", x => Functional.KLDiv(x[0], x[1], Reduction.None, logTarget: true), [[3, 5], [3, 5]]),
         new("cosine embedding", x => Functional.CosineEmbeddingLoss(x[0], x[1], Tensor.FromArray(new double[] { 1, -1, -1 }), 0.1, Reduction.None), [[3, 5], [3, 5]]),
         new("margin ranking", x => Functional.MarginRankingLoss(x[0], x[1], Tensor.FromArray(new double[] { 1, -1, 1, -1, 1 }), 0.2, Reduction.Sum), [[5], [5]]),
