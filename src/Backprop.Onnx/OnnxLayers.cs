@@ -11,7 +11,7 @@ internal static class OnnxLayers
 {
     /// <summary>The layer types <see cref="Emit"/> translates, for error messages.</summary>
     public const string Supported = "Linear, Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d (without divisor override), AdaptiveAvgPool2d (to 1×1 or dividing sizes), " +
-        "Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity (and Sequential of them)";
+        "BatchNorm1d/2d (eval, with running statistics), Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity (and Sequential of them)";
 
     /// <summary>Emits <paramref name="layer"/> applied to value <paramref name="x"/> of shape <paramref name="inShape"/>; returns the output value.</summary>
     public static string Emit(OnnxGraph g, string path, Module layer, string x, int[] inShape)
@@ -63,6 +63,14 @@ internal static class OnnxLayers
                     return g.Node("Conv", Inputs(g.Initializer(path + ".weight", c.Weight), c.Bias is { } cb ? g.Initializer(path + ".bias", cb) : null, x),
                         OnnxGraph.Ints("kernel_shape", c.KernelSize), OnnxGraph.Ints("strides", c.Stride), OnnxGraph.Ints("pads", before, after),
                         OnnxGraph.Ints("dilations", c.Dilation), OnnxGraph.Int("group", c.Groups));
+                }
+            case BatchNormBase bn when bn.RunningMean is { } mean && bn.RunningVar is { } variance && (bn is BatchNorm2d || rank == 2):
+                {
+                    // Inference form (ONNX BatchNormalization, training_mode 0): (x − running_mean)/√(running_var + eps)·γ + β.
+                    var scale = bn.Weight is { } w ? (Tensor)w : Tensor.Ones([bn.NumFeatures], bn.RunningMean.DType);
+                    var shift = bn.Bias is { } b1 ? (Tensor)b1 : Tensor.Zeros([bn.NumFeatures], bn.RunningMean.DType);
+                    return g.Node("BatchNormalization", [x, g.Initializer(path + ".weight", scale), g.Initializer(path + ".bias", shift),
+                        g.Initializer(path + ".running_mean", mean), g.Initializer(path + ".running_var", variance)], OnnxGraph.Float("epsilon", bn.Eps));
                 }
             case MaxPool2d m:
                 return g.Node("MaxPool", [x], OnnxGraph.Ints("kernel_shape", m.KernelSize.H, m.KernelSize.W), OnnxGraph.Ints("strides", m.Stride.H, m.Stride.W),

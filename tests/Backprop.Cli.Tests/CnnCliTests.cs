@@ -29,11 +29,14 @@ public sealed class CnnCliTests : IDisposable
     public void TrainCnnOnDigits_ThenEvalAndPredict()
     {
         var run = Path.Combine(dir, "cnn");
-        var (code, output, error) = Run("train", "--dataset", "digits", "--model", "conv8,pool,fc32", "--epochs", "6", "--out", run);
+        var (code, output, error) = Run("train", "--dataset", "digits", "--model", "conv8,bn,pool,fc32", "--epochs", "6", "--out", run);
         Assert.True(code == 0, error);
-        Assert.Contains("cnn conv8,pool,fc32 on 1×8×8 images → 10", output);
+        Assert.Contains("cnn conv8,bn,pool,fc32 on 1×8×8 images → 10", output);
         var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "model.json"))).RootElement;
-        Assert.Equal("conv8,pool,fc32", spec.GetProperty("model").GetString());
+        Assert.Equal("conv8,bn,pool,fc32", spec.GetProperty("model").GetString());
+        var weights = Backprop.IO.SafeTensors.Load(Path.Combine(run, "model.safetensors"));
+        Assert.Contains("2.running_mean", weights.Keys); // BatchNorm's running statistics travel with the weights
+        Assert.Contains("2.num_batches_tracked", weights.Keys);
         Assert.Equal(new[] { 1, 8, 8 }, spec.GetProperty("imageShape").EnumerateArray().Select(v => v.GetInt32()).ToArray());
         Assert.Equal("none", spec.GetProperty("hyperparameters").GetProperty("augment").GetString());
         Assert.True(spec.GetProperty("bestValAccuracy").GetDouble() >= 0.9, $"a small CNN should learn the digits: {spec.GetProperty("bestValAccuracy").GetDouble()}");
@@ -86,6 +89,11 @@ public sealed class CnnCliTests : IDisposable
         var (wordCode, _, wordError) = Run("train", "--dataset", "digits", "--model", "conv8,maxpool", "--epochs", "1", "--out", Path.Combine(dir, "bad2"));
         Assert.NotEqual(0, wordCode);
         Assert.Contains("layer 'maxpool'", wordError);
+        var (bnCode, _, bnError) = Run("train", "--dataset", "digits", "--model", "bn,conv8", "--epochs", "1", "--out", Path.Combine(dir, "bad3"));
+        Assert.NotEqual(0, bnCode);
+        Assert.Contains("bn must directly follow a convolution", bnError);
+        var withBn = Backprop.Cli.Training.Cnn.Build([1, 8, 8], "conv4,bn,pool", 10, 0);
+        Assert.Equal(["Unflatten", "Conv2d", "BatchNorm2d", "Relu", "MaxPool2d", "Flatten", "Linear"], Enumerable.Range(0, withBn.Count).Select(i => withBn[i].GetType().Name));
         var net = Backprop.Cli.Training.Cnn.Build([1, 28, 28], Backprop.Cli.Training.Cnn.Resolve("cnn"), 10, 0);
         Assert.Equal(421_642, net.ParameterCount); // the peers' fmnist_cnn net: 320 + 18,496 + 401,536 + 1,290
     }

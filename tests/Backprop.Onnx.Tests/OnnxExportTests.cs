@@ -107,10 +107,12 @@ public sealed class OnnxExportTests : IDisposable
         // The CLI's CNN shape: rows unflattened to images, conv/pool layers of every translated kind, then linear.
         var g = new Generator(9);
         var model = new Sequential(new Unflatten(1, [2, 9, 8]),
-            new Conv2d(2, 4, 3, padding: 1, generator: g), new Relu(), new MaxPool2d(2, ceilMode: true),
+            new Conv2d(2, 4, 3, padding: 1, generator: g), new BatchNorm2d(4), new Relu(), new MaxPool2d(2, ceilMode: true),
             new Conv2d(4, 6, (2, 3), padding: "same", dilation: (2, 1), groups: 2, generator: g), new Relu(),
             new AvgPool2d(3, stride: 2, padding: 1, countIncludePad: false), new Conv2d(6, 6, 1, stride: 1, generator: g),
             new MaxPool2d(2, stride: 1, padding: 1, dilation: 2), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(6, 3, generator: g));
+        using (Autograd.NoGrad()) model.Forward(Random([6, 144], 15)); // training steps move BatchNorm's running statistics away from 0 and 1
+        model.Forward(Random([6, 144], 16));
         var path = Path.Combine(dir, "cnn.onnx");
         Onnx.Export(model, Random([1, 144], 10), path);
         var x = Random([5, 144], 11);

@@ -5,7 +5,8 @@ namespace Backprop.Cli.Training;
 
 /// <summary>
 /// The CLI's convolutional networks, described by a short spec string of comma-separated layers:
-/// <c>convN</c> (N filters 3×3, padding 1, then ReLU), <c>convN:K</c> (K×K, padding K/2), <c>pool</c> (max-pool 2×2),
+/// <c>convN</c> (N filters 3×3, padding 1, then ReLU), <c>convN:K</c> (K×K, padding K/2), <c>bn</c> (batch normalization
+/// of the preceding convolution's output, before its ReLU: conv-bn-relu), <c>pool</c> (max-pool 2×2),
 /// <c>avgpool</c> (average-pool 2×2), <c>dropP</c> (dropout with probability P), <c>fcN</c> (a hidden linear layer of N, then
 /// ReLU). The network starts by unflattening the feature rows into images and ends with a linear layer to the classes.
 /// </summary>
@@ -38,6 +39,11 @@ internal static class Cnn
                 layers.Add(new Relu());
                 c = filters; h = h + 2 * (kernel / 2) - kernel + 1; w = w + 2 * (kernel / 2) - kernel + 1;
             }
+            else if (token == "bn")
+            {
+                if (layers.Count < 2 || layers[^2] is not Conv2d || layers[^1] is not Relu) throw Bad(spec, raw, "bn must directly follow a convolution (conv-bn-relu)");
+                layers.Insert(layers.Count - 1, new BatchNorm2d(c));
+            }
             else if (token is "pool" or "avgpool")
             {
                 if (features is not null) throw Bad(spec, raw, "pooling cannot follow a fully connected layer");
@@ -59,7 +65,7 @@ internal static class Cnn
                 layers.Add(new Relu());
                 features = units;
             }
-            else throw Bad(spec, raw, "use convN, convN:K, pool, avgpool, dropP or fcN");
+            else throw Bad(spec, raw, "use convN, convN:K, bn, pool, avgpool, dropP or fcN");
         }
         if (features is null) { layers.Add(new Flatten()); features = c * h * w; }
         layers.Add(new Linear(features.Value, classes, generator: g));
