@@ -46,9 +46,10 @@ public sealed class CliTests : IDisposable
         foreach (var f in new[] { "metrics.csv", "model.safetensors", "best.safetensors", "model.json" }) Assert.True(File.Exists(Path.Combine(run, f)), f);
         AssertPng(Path.Combine(run, "curves.png"));
         var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-        Assert.Equal("epoch,train_loss,val_loss,val_accuracy,lr,seconds,updates", lines[0]);
+        Assert.Equal("epoch,train_loss,val_loss,val_accuracy,lr,seconds,updates,skipped_batches,status", lines[0]);
         Assert.Equal(21, lines.Length);
-        var last = lines[^1].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.All(lines[1..], l => Assert.EndsWith(",0,complete", l));
+        var last = lines[^1].Split(',')[..^1].Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(20, last[0]);
         Assert.True(last[3] >= 0.95, $"validation accuracy {last[3]}");
         Assert.Equal(20 * 45, last[6]); // 1,438 training samples in batches of 32: 45 updates per epoch
@@ -187,6 +188,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("lbfgs", error);
         (code, _, error) = Run("train", "--epochs", "many");
         Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
         (code, _, error) = Run("eval", "--model", Path.Combine(dir, "missing-run"));
         Assert.Equal(1, code);
         Assert.Contains("model.json", error);

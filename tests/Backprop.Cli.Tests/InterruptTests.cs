@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Backprop.Cli.Tests;
 
-/// <summary>Ctrl+C (SIGINT) during training: the run stops after the current batch and still writes everything.</summary>
+/// <summary>Ctrl+C (SIGINT) during training: the run stops after the current batch, writes everything, marks the cut epoch partial and exits 130.</summary>
 public sealed class InterruptTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("backprop-int-").FullName;
@@ -14,7 +14,7 @@ public sealed class InterruptTests : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return; // SIGINT delivery below uses kill(1)
         var cli = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
-        var start = new ProcessStartInfo("dotnet", [cli, "train", "--epochs", "100000", "--out", dir])
+        var start = new ProcessStartInfo("dotnet", [cli, "train", "--epochs", "100000", "--layers", "512,512", "--batch-size", "1", "--out", dir])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
@@ -30,16 +30,20 @@ public sealed class InterruptTests : IDisposable
         process.BeginOutputReadLine();
         var started = await Task.WhenAny(firstEpoch.Task, Task.Delay(TimeSpan.FromSeconds(60)));
         Assert.True(started == firstEpoch.Task, "training did not start");
+        await Task.Delay(300); // well inside the second epoch (1,438 updates of a 64-512-512-10 MLP take over a second)
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
-        Assert.Equal(0, process.ExitCode);
+        Assert.Equal(130, process.ExitCode); // 128 + SIGINT, as a shell reports a program stopped by Ctrl+C
         process.WaitForExit(); // flushes the redirected output
         Assert.Contains(lines, l => l.Contains("interrupted", StringComparison.Ordinal));
         foreach (var f in new[] { "metrics.csv", "curves.png", "model.safetensors", "model.json", "best.safetensors" })
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
-        var rows = File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Length - 1;
-        Assert.InRange(rows, 1, 99_999);
+        var rows = File.ReadAllLines(Path.Combine(dir, "metrics.csv"))[1..];
+        Assert.InRange(rows.Length, 1, 99_999);
+        Assert.All(rows[..^1], r => Assert.EndsWith(",complete", r));
+        Assert.EndsWith(",partial", rows[^1]); // the cut epoch is marked, not recorded as a normal row
         Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
+        Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(dir)!, $".{Path.GetFileName(dir)}.*"));
     }
 }

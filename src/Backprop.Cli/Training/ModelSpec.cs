@@ -35,16 +35,20 @@ internal sealed class ModelSpec
         File.Move(temp, path, overwrite: true);
     }
 
-    /// <summary>Loads model.json and the weights (model.safetensors) from a run folder.</summary>
+    /// <summary>
+    /// Loads model.json (through <see cref="ModelSpecReader"/>) and the weights (model.safetensors) from a run folder, checking
+    /// that they belong together before building the model.
+    /// </summary>
     public static (ModelSpec Spec, Sequential Model) Load(string dir)
     {
+        RunFolder.Recover(dir);
         var specPath = Path.Combine(dir, "model.json");
-        if (!File.Exists(specPath)) throw new FileNotFoundException($"{specPath} not found: --model must be a folder written by 'backprop train'", specPath);
-        ModelSpec spec;
-        try { spec = JsonSerializer.Deserialize<ModelSpec>(File.ReadAllText(specPath), Json) ?? throw new InvalidDataException($"{specPath} is empty"); }
-        catch (JsonException e) { throw new InvalidDataException($"{specPath}: not a valid model description ({e.Message})", e); }
+        var spec = ModelSpecReader.Read(specPath);
+        var weightsPath = Path.Combine(dir, "model.safetensors");
+        var weights = SafeTensors.Load(weightsPath);
+        ModelSpecReader.CheckWeights(spec, weights, specPath, weightsPath);
         var model = spec.Build(spec.Seed);
-        model.LoadStateDict(SafeTensors.Load(Path.Combine(dir, "model.safetensors")));
+        model.LoadStateDict(weights);
         model.Eval();
         return (spec, model);
     }

@@ -18,6 +18,13 @@ internal sealed record TrainOptions
     public double? ClipNorm { get; init; }
     public double? Ema { get; init; }
     public long Seed { get; init; }
+    /// <summary>What a non-finite loss or gradient does: <c>stop</c> (exit 1) or <c>skip-batch</c> (leave the weights untouched).</summary>
+    public string OnNan { get; init; } = "stop";
+    /// <summary>Run every backward pass in anomaly mode, so the first op producing NaN or ∞ is named.</summary>
+    public bool DetectAnomaly { get; init; }
+
+    /// <summary>The allowed values of <see cref="OnNan"/>.</summary>
+    public static readonly string[] OnNanActions = ["stop", "skip-batch"];
 
     public double EffectiveLr => Lr ?? Optimizer switch
     {
@@ -54,5 +61,6 @@ internal sealed record TrainOptions
         ["clipNorm"] = ClipNorm?.ToString(CultureInfo.InvariantCulture) ?? "none",
         ["ema"] = Ema?.ToString(CultureInfo.InvariantCulture) ?? "none",
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+        ["onNan"] = OnNan,
     };
 }

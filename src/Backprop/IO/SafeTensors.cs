@@ -74,10 +74,10 @@ public static class SafeTensors
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > (ulong)(bytes.Length - 8))
             throw new InvalidDataException($"{path}: header length {headerLength} runs past the end of the file ({bytes.Length} bytes); the file is truncated or not safetensors.");
-        JsonObject header;
-        try { header = JsonNode.Parse(bytes.AsSpan(8, (int)headerLength))!.AsObject(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        { throw new InvalidDataException($"{path}: the safetensors header is not a JSON object ({e.Message}).", e); }
+        List<KeyValuePair<string, JsonNode?>> header;
+        try { header = [.. JsonNode.Parse(bytes.AsSpan(8, (int)headerLength))!.AsObject()]; } // enumerating finds duplicate keys
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or NullReferenceException)
+        { throw new InvalidDataException($"{path}: the safetensors header is not a JSON object with distinct keys ({e.Message}).", e); }
         int dataStart = 8 + (int)headerLength;
         long dataLength = bytes.Length - dataStart;
         metadata = [];
@@ -86,7 +86,9 @@ public static class SafeTensors
         {
             if (name == "__metadata__")
             {
-                foreach (var (k, v) in node!.AsObject()) metadata[k] = v?.GetValue<string>() ?? "";
+                try { foreach (var (k, v) in node!.AsObject()) metadata[k] = v?.GetValue<string>() ?? ""; }
+                catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+                { throw new InvalidDataException($"{path}: __metadata__ must map strings to strings ({e.Message}).", e); }
                 continue;
             }
             try
@@ -100,13 +102,14 @@ public static class SafeTensors
                     var other => throw new InvalidDataException($"{path}: tensor '{name}' has dtype {other}; Backprop reads F32, F64 and I64."),
                 };
                 var shape = entry["shape"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
+                if (shape.Any(d => d < 0)) throw new InvalidDataException($"{path}: tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}].");
                 var offsets = entry["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 long expected = (long)ShapeUtil.Numel(shape) * dtype.ElementSize();
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] - offsets[0] != expected || offsets[1] > dataLength)
                     throw new InvalidDataException($"{path}: tensor '{name}' of shape {ShapeUtil.Format(shape)} declares bytes [{string.Join(", ", offsets)}] of a {dataLength}-byte data section; expected {expected} bytes inside it.");
                 result[name] = FromLittleEndian(bytes.AsSpan(dataStart + (int)offsets[0], (int)expected), shape, dtype);
             }
-            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException)
+            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
             {
                 throw new InvalidDataException($"{path}: the header entry for '{name}' is malformed ({e.Message}).", e);
             }
