@@ -23,8 +23,8 @@ internal sealed class DivergenceException(int epoch, int step, string what, Trai
 
     private static string Describe(int epoch, int step, string what, TrainOptions options, string? kept)
     {
-        string lr = options.EffectiveLr.ToString("G3", CultureInfo.InvariantCulture);
-        string smaller = (options.EffectiveLr / 10).ToString("G3", CultureInfo.InvariantCulture);
+        string lr = options.EffectiveLr.ToString("G3", CultureInfo.InvariantCulture).ToLowerInvariant();
+        string smaller = (options.EffectiveLr / 10).ToString("G3", CultureInfo.InvariantCulture).ToLowerInvariant();
         var tries = new List<string> { $"a smaller --lr (e.g. {smaller}; it is {lr} with {options.Optimizer})" };
         if (options.ClipNorm is null) tries.Add("--clip-norm 1");
         if (options.OnNan != "skip-batch") tries.Add("--on-nan skip-batch");
