@@ -3,7 +3,7 @@ using System.Text.Json;
 using Backprop.Cli;
 using Backprop.Cli.Commands;
 using Backprop.IO;
-using Spectre.Console;
+using static Backprop.Cli.Tests.CliRunner;
 
 namespace Backprop.Cli.Tests;
 
@@ -14,19 +14,6 @@ public sealed class CliTests : IDisposable
     private readonly string dir = Directory.CreateTempSubdirectory("backprop-cli-").FullName;
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        int code = App.Run(args, console, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static void AssertPng(string path)
     {
@@ -99,6 +86,15 @@ public sealed class CliTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("batch GD (full)", output);
         Assert.Contains("240", output); // SGD: 120 training samples × 2 epochs
+    }
+
+    [Fact]
+    public void Compare_ADivergingOptimizerIsARowNotAFailure()
+    {
+        var (code, output, error) = Run("compare", "--dataset", "iris", "--optimizers", "sgd,adam", "--lr", "1e30", "--epochs", "2", "--out", Path.Combine(dir, "c3"));
+        Assert.True(code == 0, error);
+        Assert.Contains("diverged (epoch 1, step ", output);
+        AssertPng(Path.Combine(dir, "c3", "compare.png"));
     }
 
     [Fact]

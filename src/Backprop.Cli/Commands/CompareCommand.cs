@@ -57,11 +57,15 @@ internal static class CompareCommand
                 var model = Mlp.Build(data.Features, hidden, data.Classes.Length, "relu", s); // same initial weights for every run
                 var trainer = new Trainer(model, data, options);
                 var clock = Stopwatch.StartNew();
-                var results = trainer.Run(CancellationToken.None).ToList();
-                var last = results[^1];
-                console.MarkupLine($"{Markup.Escape(name),-18} loss {Options.F(last.TrainLoss)}  val acc {last.ValAccuracy:P2}  {trainer.TotalUpdates} updates  {clock.Elapsed.TotalSeconds:F2}s");
-                table.AddRow(Markup.Escape(name), Options.F(last.TrainLoss), Options.F(last.ValLoss), $"{last.ValAccuracy:P2}", trainer.TotalUpdates.ToString(CultureInfo.InvariantCulture), $"{clock.Elapsed.TotalSeconds:F2}s");
-                curves.Add((name, results.Select(e => e.TrainLoss).ToArray()));
+                var results = new List<EpochResult>();
+                string? diverged = null; // a diverging optimizer is a result of the comparison, not an error: its row says where
+                try { foreach (var e in trainer.Run(CancellationToken.None)) results.Add(e); }
+                catch (DivergenceException e) { diverged = $"diverged (epoch {e.Epoch}, step {e.Step})"; }
+                string Last(Func<EpochResult, string> f) => diverged ?? (results.Count > 0 ? f(results[^1]) : "-");
+                console.MarkupLine($"{Markup.Escape(name),-18} {Last(r => $"loss {Options.F(r.TrainLoss)}  val acc {r.ValAccuracy:P2}")}  {trainer.TotalUpdates} updates  {clock.Elapsed.TotalSeconds:F2}s");
+                table.AddRow(Markup.Escape(name), Last(r => Options.F(r.TrainLoss)), Last(r => Options.F(r.ValLoss)), Last(r => $"{r.ValAccuracy:P2}"),
+                    trainer.TotalUpdates.ToString(CultureInfo.InvariantCulture), $"{clock.Elapsed.TotalSeconds:F2}s");
+                if (results.Count > 0) curves.Add((name, results.Select(e => e.TrainLoss).ToArray()));
             }
             console.Write(table);
             var png = Path.Combine(dir, "compare.png");

@@ -79,6 +79,9 @@ internal static class TrainCommand
         Console.CancelKeyPress += onCancel;
         var results = new List<EpochResult>();
         DivergenceException? diverged = null;
+        // Copies of the weights after the last finished epoch and after the best one. Files written during training would
+        // only land in the staging folder, which a killed run loses anyway, so they are written once, at the end.
+        Dictionary<string, Tensor>? last = null, bestWeights = null;
         try
         {
             double best = -1;
@@ -89,13 +92,13 @@ internal static class TrainCommand
                 results.Add(e);
                 console.MarkupLine($"epoch {e.Epoch,3}/{options.Epochs}  loss {Options.F(e.TrainLoss)}  val_loss {Options.F(e.ValLoss)}  " +
                     $"val_acc [bold]{e.ValAccuracy:P2}[/]  lr {e.Lr:G3}  {e.Seconds:F2}s{(e.Skipped > 0 ? $"  skipped {e.Skipped} non-finite batch(es)" : "")}{(e.Partial ? "  (partial: interrupted)" : "")}");
-                SafeTensors.Save(run["model.safetensors"], trainer.EvaluationModel().StateDict(), Metadata(spec, e.Epoch));
+                last = trainer.EvaluationModel().StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
                 if (e.ValAccuracy > best) // the trainer yields only finite validation numbers
                 {
                     best = e.ValAccuracy;
                     spec.BestEpoch = e.Epoch;
                     spec.BestValAccuracy = e.ValAccuracy;
-                    SafeTensors.Save(run["best.safetensors"], trainer.EvaluationModel().StateDict(), Metadata(spec, e.Epoch));
+                    bestWeights = last;
                 }
             }
         }
@@ -109,6 +112,8 @@ internal static class TrainCommand
             return App.Interrupted;
         }
         if (cancel.IsCancellationRequested) console.MarkupLine("[yellow]interrupted: stopped after the current batch; writing what was trained so far[/]");
+        SafeTensors.Save(run["model.safetensors"], last!, Metadata(spec, results[^1].Epoch));
+        if (bestWeights is not null) SafeTensors.Save(run["best.safetensors"], bestWeights, Metadata(spec, spec.BestEpoch));
         spec.Save(run.Staging);
         WriteMetrics(run["metrics.csv"], results);
         Charts.Curves(run["curves.png"], results, $"{data.Name}: {options.Optimizer}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize)}");

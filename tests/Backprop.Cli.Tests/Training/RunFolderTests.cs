@@ -69,7 +69,7 @@ public sealed class RunFolderTests : IDisposable
     }
 
     [Fact]
-    public void SigKill_DuringTraining_LeavesTheOldRunWhole()
+    public async Task SigKill_DuringTraining_LeavesTheOldRunWhole()
     {
         if (!OperatingSystem.IsLinux()) return;
         var run = Path.Combine(dir, "run");
@@ -78,13 +78,15 @@ public sealed class RunFolderTests : IDisposable
         var cli = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
         using var p = Process.Start(new ProcessStartInfo("dotnet", [cli, "train", "--layers", "32", "--epochs", "100000", "--out", run])
         { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
-        // Wait until it has written checkpoints into its staging folder, then kill it outright.
+        // Wait until it is training (an epoch finished, its staging folder exists), then kill it outright.
         var staging = Path.Combine(dir, $".run.tmp-{p.Id}");
-        var clock = Stopwatch.StartNew();
-        while (!File.Exists(Path.Combine(staging, "best.safetensors")) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
-        Assert.True(File.Exists(Path.Combine(staging, "best.safetensors")), "the child never wrote a checkpoint");
+        var epoch = new TaskCompletionSource();
+        p.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("epoch", StringComparison.Ordinal) == true) epoch.TrySetResult(); };
+        p.BeginOutputReadLine();
+        Assert.True(await Task.WhenAny(epoch.Task, Task.Delay(TimeSpan.FromSeconds(60))) == epoch.Task, "the child never finished an epoch");
+        Assert.True(Directory.Exists(staging), "the child writes somewhere other than its staging folder");
         p.Kill();
-        p.WaitForExit();
+        await p.WaitForExitAsync();
         Assert.Equal(before, Directory.GetFiles(run).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f).Length)).Order().ToList());
         Assert.Equal(8, Hidden(run));
         Assert.Equal(0, Run("eval", "--model", run).Code);
