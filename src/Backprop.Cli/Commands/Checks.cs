@@ -50,11 +50,17 @@ internal static class Checks
             return null;
         });
 
-    /// <summary>A comma-separated list whose items are each one of <paramref name="allowed"/>, or (with <paramref name="positiveInts"/>) a positive integer.</summary>
-    public static Option<T> Words<T>(this Option<T> option, IReadOnlyCollection<string> allowed, bool positiveInts = false) =>
+    /// <summary>
+    /// A comma-separated list whose items are each one of <paramref name="allowed"/>, or (with <paramref name="positiveInts"/>)
+    /// a positive integer; with <paramref name="orFile"/>, a single value that is a path (an existing file or a .csv name).
+    /// </summary>
+    public static Option<T> Words<T>(this Option<T> option, IReadOnlyCollection<string> allowed, bool positiveInts = false, bool orFile = false) =>
         Add(option, r =>
         {
             if (r.GetValueOrDefault<string?>() is not string s) return null;
+            if (orFile)
+                return allowed.Contains(s) || s.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || File.Exists(s) ? null
+                    : $"{option.Name}: '{s}' is neither a built-in data set ({string.Join(", ", allowed)}) nor a file";
             var items = s.Split(',', StringSplitOptions.TrimEntries);
             foreach (var w in items)
                 if (!allowed.Contains(w) && !(positiveInts && int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0))

@@ -48,6 +48,8 @@ public sealed class ChecksTests : IDisposable
     [InlineData("train", "--ema", "NaN")]
     [InlineData("train", "--on-nan", "ignore")]
     [InlineData("train", "--activation", "softmax")]
+    [InlineData("train", "--dataset", "mnist")]
+    [InlineData("compare", "--dataset", "cifar10")]
     [InlineData("train", "--lr-schedule", "linear")]
     // Every other command's numeric and list options.
     [InlineData("compare", "--epochs", "0")]
