@@ -3,7 +3,7 @@ using System.Text.Json;
 using Backprop.Cli;
 using Backprop.Cli.Commands;
 using Backprop.IO;
-using Spectre.Console;
+using static Backprop.Cli.Tests.CliRunner;
 
 namespace Backprop.Cli.Tests;
 
@@ -14,19 +14,6 @@ public sealed class CliTests : IDisposable
     private readonly string dir = Directory.CreateTempSubdirectory("backprop-cli-").FullName;
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
-
-    internal static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        int code = App.Run(args, console, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static void AssertPng(string path)
     {
@@ -46,9 +33,10 @@ public sealed class CliTests : IDisposable
         foreach (var f in new[] { "metrics.csv", "model.safetensors", "best.safetensors", "model.json" }) Assert.True(File.Exists(Path.Combine(run, f)), f);
         AssertPng(Path.Combine(run, "curves.png"));
         var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-        Assert.Equal("epoch,train_loss,val_loss,val_accuracy,lr,seconds,updates", lines[0]);
+        Assert.Equal("epoch,train_loss,val_loss,val_accuracy,lr,seconds,updates,skipped_batches,status", lines[0]);
         Assert.Equal(21, lines.Length);
-        var last = lines[^1].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.All(lines[1..], l => Assert.EndsWith(",0,complete", l));
+        var last = lines[^1].Split(',')[..^1].Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(20, last[0]);
         Assert.True(last[3] >= 0.95, $"validation accuracy {last[3]}");
         Assert.Equal(20 * 45, last[6]); // 1,438 training samples in batches of 32: 45 updates per epoch
@@ -98,6 +86,15 @@ public sealed class CliTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("batch GD (full)", output);
         Assert.Contains("240", output); // SGD: 120 training samples × 2 epochs
+    }
+
+    [Fact]
+    public void Compare_ADivergingOptimizerIsARowNotAFailure()
+    {
+        var (code, output, error) = Run("compare", "--dataset", "iris", "--optimizers", "sgd,adam", "--lr", "1e30", "--epochs", "2", "--out", Path.Combine(dir, "c3"));
+        Assert.True(code == 0, error);
+        Assert.Contains("diverged (epoch 1, step ", output);
+        AssertPng(Path.Combine(dir, "c3", "compare.png"));
     }
 
     [Fact]
@@ -187,6 +184,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("lbfgs", error);
         (code, _, error) = Run("train", "--epochs", "many");
         Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
         (code, _, error) = Run("eval", "--model", Path.Combine(dir, "missing-run"));
         Assert.Equal(1, code);
         Assert.Contains("model.json", error);

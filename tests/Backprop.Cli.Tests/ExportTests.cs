@@ -3,7 +3,7 @@ using Backprop.Cli.Commands;
 using Backprop.Cli.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using static Backprop.Cli.Tests.CliTests;
+using static Backprop.Cli.Tests.CliRunner;
 
 namespace Backprop.Cli.Tests;
 

@@ -13,14 +13,14 @@ internal static class CompareCommand
     public static Command Create(IAnsiConsole console)
     {
         var dataset = Options.Dataset(); var dataDir = Options.DataDir(); var labelColumn = Options.LabelColumn();
-        var optimizers = new Option<string?>("--optimizers") { Description = "comma-separated optimizers to compare (default sgd,momentum,adagrad,rmsprop,adam)" };
-        var batchSizes = new Option<string?>("--batch-sizes") { Description = "compare batch modes instead, e.g. full,1,32 (batch GD, SGD, mini-batch)" };
+        var optimizers = new Option<string?>("--optimizers") { Description = "comma-separated optimizers to compare (default sgd,momentum,adagrad,rmsprop,adam)" }.Words(TrainOptions.Optimizers);
+        var batchSizes = new Option<string?>("--batch-sizes") { Description = "compare batch modes instead, e.g. full,1,32 (batch GD, SGD, mini-batch)" }.Words(["full"], positiveInts: true);
         var optimizer = new Option<string>("--optimizer") { Description = "optimizer used when comparing batch sizes", DefaultValueFactory = _ => "sgd" };
         optimizer.AcceptOnlyFromAmong(TrainOptions.Optimizers);
-        var epochs = new Option<int>("--epochs", "-e") { Description = "epochs per run", DefaultValueFactory = _ => 10 };
-        var batchSize = new Option<int>("--batch-size", "-b") { Description = "batch size when comparing optimizers", DefaultValueFactory = _ => 32 };
-        var layers = new Option<string>("--layers") { Description = "hidden layer sizes", DefaultValueFactory = _ => "32" };
-        var lr = new Option<double?>("--lr") { Description = "learning rate for every run (default: each optimizer's default; 0.01 when comparing batch sizes)" };
+        var epochs = new Option<int>("--epochs", "-e") { Description = "epochs per run", DefaultValueFactory = _ => 10 }.AtLeast(1);
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = "batch size when comparing optimizers", DefaultValueFactory = _ => 32 }.AtLeast(1);
+        var layers = new Option<string>("--layers") { Description = "hidden layer sizes", DefaultValueFactory = _ => "32" }.PositiveInts();
+        var lr = new Option<double?>("--lr") { Description = "learning rate for every run (default: each optimizer's default; 0.01 when comparing batch sizes)" }.Within(0, double.PositiveInfinity, lowOpen: true);
         var seed = Options.Seed(); var threads = Options.Threads(); var output = Options.Out();
         var command = new Command("compare", "Train the same network from the same initial weights with several optimizers or batch sizes, and chart their losses.")
         {
@@ -57,11 +57,15 @@ internal static class CompareCommand
                 var model = Mlp.Build(data.Features, hidden, data.Classes.Length, "relu", s); // same initial weights for every run
                 var trainer = new Trainer(model, data, options);
                 var clock = Stopwatch.StartNew();
-                var results = trainer.Run(CancellationToken.None).ToList();
-                var last = results[^1];
-                console.MarkupLine($"{Markup.Escape(name),-18} loss {Options.F(last.TrainLoss)}  val acc {last.ValAccuracy:P2}  {trainer.TotalUpdates} updates  {clock.Elapsed.TotalSeconds:F2}s");
-                table.AddRow(Markup.Escape(name), Options.F(last.TrainLoss), Options.F(last.ValLoss), $"{last.ValAccuracy:P2}", trainer.TotalUpdates.ToString(CultureInfo.InvariantCulture), $"{clock.Elapsed.TotalSeconds:F2}s");
-                curves.Add((name, results.Select(e => e.TrainLoss).ToArray()));
+                var results = new List<EpochResult>();
+                string? diverged = null; // a diverging optimizer is a result of the comparison, not an error: its row says where
+                try { foreach (var e in trainer.Run(CancellationToken.None)) results.Add(e); }
+                catch (DivergenceException e) { diverged = $"diverged (epoch {e.Epoch}, step {e.Step})"; }
+                string Last(Func<EpochResult, string> f) => diverged ?? (results.Count > 0 ? f(results[^1]) : "-");
+                console.MarkupLine($"{Markup.Escape(name),-18} {Last(r => $"loss {Options.F(r.TrainLoss)}  val acc {r.ValAccuracy:P2}")}  {trainer.TotalUpdates} updates  {clock.Elapsed.TotalSeconds:F2}s");
+                table.AddRow(Markup.Escape(name), Last(r => Options.F(r.TrainLoss)), Last(r => Options.F(r.ValLoss)), Last(r => $"{r.ValAccuracy:P2}"),
+                    trainer.TotalUpdates.ToString(CultureInfo.InvariantCulture), $"{clock.Elapsed.TotalSeconds:F2}s");
+                if (results.Count > 0) curves.Add((name, results.Select(e => e.TrainLoss).ToArray()));
             }
             console.Write(table);
             var png = Path.Combine(dir, "compare.png");

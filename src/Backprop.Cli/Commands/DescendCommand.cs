@@ -25,10 +25,10 @@ internal static partial class DescendCommand
     public static Command Create(IAnsiConsole console)
     {
         var function = new Option<string>("--function", "-f") { Description = "bowl | rosenbrock | beale | saddle, or a polynomial in x such as \"3x^2+2x+1\" (the tutorial's example, the default)", DefaultValueFactory = _ => "3x^2+2x+1" };
-        var optimizers = new Option<string>("--optimizers") { Description = "comma-separated optimizers", DefaultValueFactory = _ => "sgd,momentum,adagrad,rmsprop,adam" };
-        var start = new Option<string?>("--start") { Description = "starting point, e.g. -10 or -1.5,2" };
-        var lr = new Option<double>("--lr") { Description = "learning rate for every optimizer", DefaultValueFactory = _ => 0.05 };
-        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => 100 };
+        var optimizers = new Option<string>("--optimizers") { Description = "comma-separated optimizers", DefaultValueFactory = _ => "sgd,momentum,adagrad,rmsprop,adam" }.Words(TrainOptions.Optimizers);
+        var start = new Option<string?>("--start") { Description = "starting point, e.g. -10 or -1.5,2" }.FiniteNumbers();
+        var lr = new Option<double>("--lr") { Description = "learning rate for every optimizer", DefaultValueFactory = _ => 0.05 }.Within(0, double.PositiveInfinity, lowOpen: true);
+        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => 100 }.AtLeast(1, 1_000_000);
         var output = Options.Out();
         var command = new Command("descend", "Run several optimizers from one start on a test function and draw their paths (PNG), with the step-by-step values.")
         { function, optimizers, start, lr, steps, output };

@@ -17,7 +17,9 @@ internal static class EvalCommand
         {
             var dir = r.GetValue(model)!;
             var (spec, net) = ModelSpec.Load(dir);
-            var data = DataSource.Load(spec.Dataset, spec.DataDir, spec.LabelColumn, spec.Seed);
+            var data = DataSource.Load(spec.Dataset, spec.DataDir, spec.LabelColumn, spec.Seed, (spec.Mean, spec.Std)); // the scaling the model was trained with
+            if (data.Classes.Length != spec.Classes.Length)
+                throw new InvalidDataException($"{spec.Dataset}: the data has {data.Classes.Length} classes but {Path.Combine(dir, "model.json")} has {spec.Classes.Length}; was the model trained on other data?");
             long[] predicted;
             using (Autograd.NoGrad()) predicted = net.Forward(data.ValX).ArgMax(1).ToArray<long>();
             var truth = data.ValY.ToArray<long>();
@@ -39,7 +41,8 @@ internal static class EvalCommand
                 confusion.AddRow([Markup.Escape(spec.Classes[i]), .. Enumerable.Range(0, n).Select(j => i == j ? $"[green]{counts[i, j]}[/]" : counts[i, j].ToString(CultureInfo.InvariantCulture))]);
             console.Write(confusion);
             var png = Path.Combine(dir, "confusion.png");
-            Charts.Confusion(png, counts, spec.Classes);
+            Charts.Confusion(png + ".tmp", counts, spec.Classes); // written whole, then renamed: the run folder never holds half a file
+            File.Move(png + ".tmp", png, overwrite: true);
             console.MarkupLine($"wrote [blue]{Markup.Escape(png)}[/]");
             return App.Ok;
         });
@@ -68,7 +71,7 @@ internal static class EvalCommand
         return command;
     }
 
-    /// <summary>Reads numeric rows with <paramref name="features"/> columns (or one more, a label, which is dropped).</summary>
+    /// <summary>Reads numeric rows with <paramref name="features"/> columns (or one more, a label, which is dropped); every feature must be finite.</summary>
     private static Tensor ReadFeatures(string path, int features)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"input file not found: {path}", path);
@@ -86,8 +89,12 @@ internal static class EvalCommand
             if (!numeric)
             {
                 if (rows.Count == 0 && lineNo == 1) continue; // header
-                throw new InvalidDataException($"{path}, line {lineNo}: a field is not a number");
+                int bad = Array.FindIndex(fields, f => !float.TryParse(f.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+                throw new InvalidDataException($"{path}, line {lineNo} (row {rows.Count + 1}), column {bad + 1}: \"{fields[bad].Trim()}\" is not a number");
             }
+            int nonFinite = Array.FindIndex(values, v => !float.IsFinite(v));
+            if (nonFinite >= 0 && nonFinite < features)
+                throw new InvalidDataException($"{path}, line {lineNo} (row {rows.Count + 1}), column {nonFinite + 1}: \"{fields[nonFinite].Trim()}\" is not a finite number (NaN, infinity or beyond ±3.4e38)");
             if (fields.Length != features && fields.Length != features + 1)
                 throw new InvalidDataException($"{path}, line {lineNo}: {fields.Length} fields, but the model takes {features} features");
             rows.Add(values[..features]);

@@ -13,11 +13,11 @@ internal static class ExplainCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var net = new Option<string>("--net") { Description = "layer sizes, input to output (default 1,2,1: the classic example)", DefaultValueFactory = _ => "1,2,1" };
-        var weights = new Option<string?>("--weights") { Description = "all weights then biases of each layer in order (W1 row-major [out,in], b1, W2, b2, ...); default: the classic example's for 1,2,1, seeded random otherwise" };
-        var input = new Option<string?>("--input") { Description = "input values (default 2 for the classic example)" };
-        var target = new Option<string?>("--target") { Description = "target values (default 1)" };
-        var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 0.2 };
+        var net = new Option<string>("--net") { Description = "layer sizes, input to output (default 1,2,1: the classic example)", DefaultValueFactory = _ => "1,2,1" }.PositiveInts(minCount: 2, max: 1000);
+        var weights = new Option<string?>("--weights") { Description = "all weights then biases of each layer in order (W1 row-major [out,in], b1, W2, b2, ...); default: the classic example's for 1,2,1, seeded random otherwise" }.FiniteNumbers();
+        var input = new Option<string?>("--input") { Description = "input values (default 2 for the classic example)" }.FiniteNumbers();
+        var target = new Option<string?>("--target") { Description = "target values (default 1)" }.FiniteNumbers();
+        var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 0.2 }.Within(0, double.PositiveInfinity, lowOpen: true);
         var format = new Option<string>("--format") { Description = "text | markdown | json", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "markdown", "json");
         var command = new Command("explain", "Show every number backpropagation computes for a small network (default: the 1-2-1 sigmoid example).") { net, weights, input, target, lr, format };

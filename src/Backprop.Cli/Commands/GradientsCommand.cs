@@ -16,9 +16,9 @@ internal static class GradientsCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var depth = new Option<int>("--depth") { Description = "hidden layers", DefaultValueFactory = _ => 10 };
-        var width = new Option<int>("--width") { Description = "units per hidden layer", DefaultValueFactory = _ => 16 };
-        var steps = new Option<int>("--steps") { Description = "SGD steps before measuring (the norms are averaged over them)", DefaultValueFactory = _ => 5 };
+        var depth = new Option<int>("--depth") { Description = "hidden layers", DefaultValueFactory = _ => 10 }.AtLeast(1, 1000);
+        var width = new Option<int>("--width") { Description = "units per hidden layer", DefaultValueFactory = _ => 16 }.AtLeast(1, 100_000);
+        var steps = new Option<int>("--steps") { Description = "SGD steps before measuring (the norms are averaged over them)", DefaultValueFactory = _ => 5 }.AtLeast(1, 1_000_000);
         var seed = Options.Seed(); var output = Options.Out();
         var command = new Command("gradients", "Plot per-layer gradient norms of a deep narrow MLP with sigmoid versus ReLU (vanishing gradients).") { depth, width, steps, seed, output };
         command.SetAction(r =>

@@ -6,16 +6,19 @@ namespace Backprop.Cli.Commands;
 /// <summary>Options several commands share, and parsing of their list values.</summary>
 internal static class Options
 {
-    public static Option<string> Dataset(string defaultValue = "digits") => new("--dataset", "-d")
+    public static Option<string> Dataset(string defaultValue = "digits") => new Option<string>("--dataset", "-d")
     {
         Description = "digits | iris | wine | breast-cancer | fashion-mnist | path to a .csv file",
         DefaultValueFactory = _ => defaultValue,
-    };
+    }.Words(Training.DataSource.BuiltIn, orFile: true);
 
     public static Option<string?> DataDir() => new("--data-dir") { Description = "folder with the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)" };
     public static Option<string> LabelColumn() => new("--label-column") { Description = "label column of a CSV data set: a header name or an index (default: last)", DefaultValueFactory = _ => "-1" };
     public static Option<long> Seed() => new("--seed") { Description = "seed for the split, initial weights and shuffling", DefaultValueFactory = _ => 0 };
-    public static Option<int?> Threads() => new("--threads") { Description = "compute threads (default: BACKPROP_NUM_THREADS, else the cores this process may use)" };
+    public static Option<int?> Threads() => new Option<int?>("--threads") { Description = "compute threads (default: BACKPROP_NUM_THREADS, else the cores this process may use)" }.AtLeast(1, MaxThreads);
+
+    /// <summary>The most compute threads an option accepts.</summary>
+    public const int MaxThreads = 1024;
     public static Option<string?> Out() => new("--out", "-o") { Description = "output folder (default runs/<timestamp>/)" };
 
     public static int[] Ints(string text, string option) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -4,6 +4,7 @@ using System.Text;
 using Backprop.Cli.Output;
 using Backprop.Cli.Training;
 using Backprop.IO;
+using Backprop.NN;
 using Spectre.Console;
 
 namespace Backprop.Cli.Commands;
@@ -21,23 +22,46 @@ internal static class TrainCommand
         activation.AcceptOnlyFromAmong("relu", "sigmoid", "tanh", "gelu");
         var optimizer = new Option<string>("--optimizer") { Description = "sgd | momentum | nesterov | adagrad | rmsprop | adam | adamw", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong(TrainOptions.Optimizers);
-        var lr = new Option<double?>("--lr") { Description = "learning rate (default: 0.1 sgd, 0.05 momentum/nesterov/adagrad, 1e-3 otherwise)" };
-        var momentum = new Option<double>("--momentum") { Description = "momentum for momentum/nesterov", DefaultValueFactory = _ => 0.9 };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay (decoupled for adamw)", DefaultValueFactory = _ => 0 };
-        var betas = new Option<string>("--betas") { Description = "Adam betas, e.g. 0.9,0.999", DefaultValueFactory = _ => "0.9,0.999" };
-        var batchSize = new Option<string>("--batch-size", "-b") { Description = "samples per update: a number, or 'full' for batch gradient descent (1 = SGD)", DefaultValueFactory = _ => "32" };
-        var epochs = new Option<int>("--epochs", "-e") { Description = "passes over the training set", DefaultValueFactory = _ => 20 };
+        var lr = new Option<double?>("--lr") { Description = "learning rate (default: 0.1 sgd, 0.05 momentum/nesterov/adagrad, 1e-3 otherwise)" }.Within(0, double.PositiveInfinity, lowOpen: true);
+        var momentum = new Option<double>("--momentum") { Description = "momentum for momentum/nesterov", DefaultValueFactory = _ => 0.9 }.Within(0, 1);
+        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay (decoupled for adamw)", DefaultValueFactory = _ => 0 }.Within(0, double.PositiveInfinity);
+        var betas = new Option<string>("--betas") { Description = "Adam betas, e.g. 0.9,0.999", DefaultValueFactory = _ => "0.9,0.999" }.FiniteNumbers(count: 2, low: 0, high: 1);
+        var batchSize = new Option<string>("--batch-size", "-b") { Description = "samples per update: a number, or 'full' for batch gradient descent (1 = SGD)", DefaultValueFactory = _ => "32" }
+            .Words(["full"], positiveInts: true);
+        var epochs = new Option<int>("--epochs", "-e") { Description = "passes over the training set", DefaultValueFactory = _ => 20 }.AtLeast(1);
         var schedule = new Option<string?>("--lr-schedule") { Description = "step | cosine | exponential | plateau" };
         schedule.AcceptOnlyFromAmong("step", "cosine", "exponential", "plateau");
-        var clip = new Option<double?>("--clip-norm") { Description = "clip the gradient norm to this value" };
-        var ema = new Option<double?>("--ema") { Description = "evaluate and save an exponential moving average of the weights with this decay, e.g. 0.99" };
+        var clip = new Option<double?>("--clip-norm") { Description = "clip the gradient norm to this value (> 0)" }.Within(0, double.PositiveInfinity, lowOpen: true);
+        var ema = new Option<double?>("--ema") { Description = "evaluate and save an exponential moving average of the weights with this decay, e.g. 0.99" }.Within(0, 1, lowOpen: true, highOpen: true);
+        var onNan = new Option<string>("--on-nan") { Description = "on a NaN/∞ loss or gradient: stop (exit 1, keep the epochs before) | skip-batch (leave the weights untouched)", DefaultValueFactory = _ => "stop" };
+        onNan.AcceptOnlyFromAmong(TrainOptions.OnNanActions);
+        var anomaly = new Option<bool>("--detect-anomaly") { Description = "run backward in anomaly mode: name the first op whose gradient is NaN/∞ (slower)" };
         var seed = Options.Seed(); var threads = Options.Threads(); var output = Options.Out();
-        var resume = new Option<string?>("--resume") { Description = "continue the run in this folder to --epochs epochs in total (its other settings come from its model.json)" };
+        var resume = new Option<string?>("--resume") { Description = "continue the run in this folder to --epochs epochs in total (its other settings come from its checkpoint)" };
         var init = new Option<string?>("--init") { Description = "start from the weights in this safetensors file instead of random ones" };
-
-        var command = new Command("train", "Train an MLP (default: the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
+        output.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string o && RunFolderWriter.TargetError(Path.GetFullPath(o)) is string e) r.AddError(e); });
+        layers.PositiveInts();
+        resume.Validators.Add(r =>
         {
-            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, seed, threads, output, resume, init,
+            if (r.GetValueOrDefault<string?>() is string d && !File.Exists(Path.Combine(d, RunFolder.CheckpointFile)))
+                r.AddError($"--resume: {Path.Combine(d, RunFolder.CheckpointFile)} not found: --resume needs a folder written by 'backprop train' (which saves {RunFolder.CheckpointFile} after every epoch)");
+        });
+        init.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string f && !File.Exists(f)) r.AddError($"--init: {f} not found; give a safetensors file such as RUN/model.safetensors"); });
+        modelOption.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is not string m || Cnn.Resolve(m.Trim()) is not string spec || spec == "mlp") return;
+            try { Cnn.Build([1, 28, 28], spec, 10, 0); } // the spec's grammar; whether it fits the data set's images is checked once the data set is known
+            catch (ArgumentException e) when (!e.Message.Contains("does not fit", StringComparison.Ordinal) && !e.Message.Contains("already", StringComparison.Ordinal)) { r.AddError(e.Message); }
+        });
+        augment.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is string a && Options.Words(a).FirstOrDefault(w => w is not ("crop" or "flip")) is string word)
+                r.AddError($"--augment: '{word}' is not an augmentation; use crop, flip or crop,flip");
+        });
+
+        var command = new Command("train", "Train an MLP or a CNN (default: an MLP on the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
+        {
+            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, onNan, anomaly, seed, threads, output, resume, init,
         };
         command.SetAction(r =>
         {
@@ -45,25 +69,23 @@ internal static class TrainCommand
             if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             if (r.GetValue(resume) is string runDir)
             {
-                Option[] fixedByRun = [dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, schedule, clip, ema, seed, output, init];
+                Option[] fixedByRun = [dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, schedule, clip, ema, onNan, seed, output, init];
                 if (fixedByRun.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } given)
-                    throw new ArgumentException($"{given.Name}: --resume continues the run with the settings in {Path.Combine(runDir, "model.json")}; give only --epochs (and --threads), or start a new run with --init {Path.Combine(runDir, "model.safetensors")}.");
+                    throw new ArgumentException($"{given.Name}: --resume continues the run with the settings in {Path.Combine(runDir, RunFolder.CheckpointFile)}; give only --epochs (and --threads, --detect-anomaly), or start a new run with --init {Path.Combine(runDir, "model.safetensors")}.");
                 var (rspec, roptions, checkpoint, previous) = RunFolder.ForResume(runDir, r.GetValue(epochs));
+                roptions = roptions with { DetectAnomaly = r.GetValue(anomaly) };
                 var rdata = DataSource.Load(rspec.Dataset, rspec.DataDir, rspec.LabelColumn, roptions.Seed);
                 rspec.Hyperparameters = roptions.Describe();
                 return Train(console, rspec, rdata, roptions, runDir, new Start(checkpoint, previous, null));
             }
             string name = r.GetValue(dataset)!;
             var b = Options.Doubles(r.GetValue(betas)!, "--betas");
-            if (b.Length != 2) throw new ArgumentException("--betas: expected two numbers such as 0.9,0.999");
             string bs = r.GetValue(batchSize)!;
-            int batch = bs == "full" ? 0 : int.TryParse(bs, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
-                : throw new ArgumentException($"--batch-size: '{bs}' is neither a positive number nor 'full'");
             var options = new TrainOptions
             {
                 Optimizer = r.GetValue(optimizer)!, Lr = r.GetValue(lr), Momentum = r.GetValue(momentum), WeightDecay = r.GetValue(weightDecay),
-                Betas = (b[0], b[1]), BatchSize = batch, Epochs = r.GetValue(epochs), Schedule = r.GetValue(schedule),
-                ClipNorm = r.GetValue(clip), Ema = r.GetValue(ema), Seed = r.GetValue(seed),
+                Betas = (b[0], b[1]), BatchSize = bs == "full" ? 0 : int.Parse(bs, CultureInfo.InvariantCulture), Epochs = r.GetValue(epochs), Schedule = r.GetValue(schedule),
+                ClipNorm = r.GetValue(clip), Ema = r.GetValue(ema), Seed = r.GetValue(seed), OnNan = r.GetValue(onNan)!, DetectAnomaly = r.GetValue(anomaly),
             };
             var hidden = r.GetValue(layers) is string l ? Options.Ints(l, "--layers") : name == "fashion-mnist" ? [256, 128] : [64];
             var data = DataSource.Load(name, r.GetValue(dataDir), r.GetValue(labelColumn)!, options.Seed);
@@ -91,7 +113,8 @@ internal static class TrainCommand
 
     private static int Train(IAnsiConsole console, ModelSpec spec, SplitData data, TrainOptions options, string dir, Start start)
     {
-        Directory.CreateDirectory(dir);
+        var run = RunFolderWriter.Begin(dir, newRun: start.Resume is null); // a new run deletes the previous run's model.json before its first write
+        dir = run.Dir;
         var model = spec.Build(spec.Seed);
         if (start.InitWeights is string init) RunFolder.LoadInitialWeights(model, init);
         var trainer = new Trainer(model, data, options);
@@ -100,7 +123,11 @@ internal static class TrainCommand
             trainer.Restore(checkpoint);
             console.MarkupLine($"resuming [blue]{Markup.Escape(dir)}[/] after epoch {checkpoint.Epoch} ({checkpoint.Step} updates)");
         }
-        spec.Save(dir); // written first too, so a run killed before its end can still be resumed
+        if (start.Previous.Count > 0 && start.Previous.MaxBy(e => e.ValAccuracy) is { } prevBest) // the first epoch with the best accuracy
+        {
+            spec.BestEpoch = prevBest.Epoch;
+            spec.BestValAccuracy = prevBest.ValAccuracy;
+        }
         console.MarkupLine($"[bold]{Markup.Escape(data.Name)}[/]: {data.TrainY.Numel} training / {data.ValY.Numel} validation samples, {data.Features} features, {data.Classes.Length} classes");
         console.MarkupLine($"model: {Markup.Escape(spec.Describe())}, {model.ParameterCount:N0} parameters; " +
             $"{options.Optimizer} lr {options.EffectiveLr}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize.ToString(CultureInfo.InvariantCulture))}, {options.Epochs} epochs");
@@ -109,6 +136,10 @@ internal static class TrainCommand
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
         var results = new List<EpochResult>(start.Previous);
+        DivergenceException? diverged = null;
+        // The weights after the last finished epoch: model.safetensors is written from them at the end (a diverged run keeps
+        // the epochs before, never NaN weights).
+        Dictionary<string, Tensor>? last = null;
         try
         {
             double best = results.Count == 0 ? -1 : results.Max(e => e.ValAccuracy);
@@ -118,26 +149,42 @@ internal static class TrainCommand
                 var e = epochsRun.Current;
                 results.Add(e);
                 console.MarkupLine($"epoch {e.Epoch,3}/{options.Epochs}  loss {Options.F(e.TrainLoss)}  val_loss {Options.F(e.ValLoss)}  " +
-                    $"val_acc [bold]{e.ValAccuracy:P2}[/]  lr {e.Lr:G3}  {e.Seconds:F2}s");
-                if (e.ValAccuracy > best)
+                    $"val_acc [bold]{e.ValAccuracy:P2}[/]  lr {e.Lr:G3}  {e.Seconds:F2}s{(e.Skipped > 0 ? $"  skipped {e.Skipped} non-finite batch(es)" : "")}{(e.Partial ? "  (partial: interrupted)" : "")}");
+                last = Copy(trainer.EvaluationModel());
+                // Written in the real folder as the run goes, each file atomically; model.json only at the end.
+                if (e.ValAccuracy > best) // the trainer yields only finite validation numbers
                 {
                     best = e.ValAccuracy;
                     spec.BestEpoch = e.Epoch;
                     spec.BestValAccuracy = e.ValAccuracy;
-                    SafeTensors.Save(Path.Combine(dir, "best.safetensors"), trainer.EvaluationModel().StateDict(), Metadata(spec, e.Epoch));
+                    SafeTensors.Save(run["best.safetensors"], last, Metadata(spec, e.Epoch));
                 }
-                if (trainer.EpochsDone == e.Epoch) trainer.SaveCheckpoint(Path.Combine(dir, RunFolder.CheckpointFile), Metadata(spec, e.Epoch));
+                WriteMetrics(run["metrics.csv"], results); // the rows a resume after a kill continues from
+                if (trainer.EpochsDone == e.Epoch)
+                    trainer.SaveCheckpoint(run[RunFolder.CheckpointFile], new Dictionary<string, string>(Metadata(spec, e.Epoch)) { [RunFolder.SpecKey] = spec.ToJson() });
             }
         }
+        catch (DivergenceException e) { diverged = e; }
         finally { Console.CancelKeyPress -= onCancel; }
 
+        if (results.Count == 0)
+        {
+            if (diverged is not null) throw diverged.WithKept($"nothing was written to {dir}", options);
+            console.MarkupLine($"[yellow]interrupted before the first batch finished; nothing was written to {Markup.Escape(dir)}[/]");
+            return App.Interrupted;
+        }
         if (cancel.IsCancellationRequested) console.MarkupLine("[yellow]interrupted: stopped after the current batch; writing what was trained so far[/]");
-        SafeTensors.Save(Path.Combine(dir, "model.safetensors"), trainer.EvaluationModel().StateDict(), Metadata(spec, results.Count));
-        spec.Save(dir);
-        WriteMetrics(Path.Combine(dir, "metrics.csv"), results);
-        if (results.Count > 0) Charts.Curves(Path.Combine(dir, "curves.png"), results, $"{data.Name}: {options.Optimizer}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize)}");
-        console.MarkupLine($"wrote [blue]{Markup.Escape(dir)}[/]: metrics.csv, curves.png, model.safetensors, model.json, checkpoint.safetensors, best.safetensors (epoch {spec.BestEpoch}, val acc {spec.BestValAccuracy:P2}); {trainer.TotalUpdates} updates");
-        return App.Ok;
+        SafeTensors.Save(run["model.safetensors"], last ?? Copy(trainer.EvaluationModel()), Metadata(spec, results[^1].Epoch));
+        WriteMetrics(run["metrics.csv"], results);
+        Charts.Curves(run["curves.png"], results, $"{data.Name}: {options.Optimizer}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize)}");
+        run.BeforeWrite();
+        spec.Save(dir); // last: model.json beside the weights it describes marks the set complete
+        string bestNote = spec.BestEpoch > 0 ? $", best.safetensors (epoch {spec.BestEpoch}, val acc {spec.BestValAccuracy:P2})" : "";
+        string checkpointNote = trainer.EpochsDone > 0 ? $", {RunFolder.CheckpointFile} (epoch {trainer.EpochsDone})" : "";
+        console.MarkupLine($"wrote [blue]{Markup.Escape(dir)}[/]: metrics.csv, curves.png, model.safetensors (epoch {results[^1].Epoch}), model.json{bestNote}{checkpointNote}; {trainer.TotalUpdates} updates");
+        if (diverged is not null)
+            throw diverged.WithKept($"{dir} keeps epoch{(results.Count > 1 ? $"s 1-{results[^1].Epoch}" : $" {results[^1].Epoch}")}{(spec.BestEpoch > 0 ? $" (best: epoch {spec.BestEpoch})" : "")}", options);
+        return cancel.IsCancellationRequested ? App.Interrupted : App.Ok;
     }
 
     /// <summary>Runs the trainer, with a live progress bar per epoch on an interactive terminal.</summary>
@@ -167,6 +214,8 @@ internal static class TrainCommand
         }
     }
 
+    private static Dictionary<string, Tensor> Copy(Sequential model) => model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+
     private static Dictionary<string, string> Metadata(ModelSpec spec, int epoch) => new()
     {
         ["format"] = spec.Format, ["dataset"] = spec.Dataset, ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
@@ -174,9 +223,9 @@ internal static class TrainCommand
 
     internal static void WriteMetrics(string path, IReadOnlyList<EpochResult> results)
     {
-        var sb = new StringBuilder("epoch,train_loss,val_loss,val_accuracy,lr,seconds,updates\n");
+        var sb = new StringBuilder("epoch,train_loss,val_loss,val_accuracy,lr,seconds,updates,skipped_batches,status\n");
         foreach (var e in results)
-            sb.Append(string.Join(',', e.Epoch, R(e.TrainLoss), R(e.ValLoss), R(e.ValAccuracy), R(e.Lr), R(e.Seconds), e.Updates)).Append('\n');
+            sb.Append(string.Join(',', e.Epoch, R(e.TrainLoss), R(e.ValLoss), R(e.ValAccuracy), R(e.Lr), R(e.Seconds), e.Updates, e.Skipped, e.Partial ? "partial" : "complete")).Append('\n');
         AtomicFile.WriteAllText(path, sb.ToString());
         static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
     }

@@ -24,7 +24,8 @@ internal static class Report
                 }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
                 break;
             default:
-                console.Write(new Rule($"[bold]{Markup.Escape(title)}[/]"));
+                if (console.Profile.Width >= App.NoWrapWidth) console.MarkupLine($"── [bold]{Markup.Escape(title)}[/] ──"); // not a terminal: no full-width rule
+                else console.Write(new Rule($"[bold]{Markup.Escape(title)}[/]"));
                 foreach (var s in sections)
                 {
                     console.MarkupLine($"[bold]{Markup.Escape(s.Title)}[/]");

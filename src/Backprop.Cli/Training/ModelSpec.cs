@@ -44,24 +44,26 @@ internal sealed class ModelSpec
     public void Save(string dir)
     {
         var path = Path.Combine(dir, "model.json");
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+        AtomicFile.WriteAllText(path, ToJson());
     }
 
-    /// <summary>Reads model.json from a run folder.</summary>
-    public static ModelSpec Read(string dir)
-    {
-        var specPath = Path.Combine(dir, "model.json");
-        if (!File.Exists(specPath)) throw new FileNotFoundException($"{specPath} not found: --model must be a folder written by 'backprop train'", specPath);
-        try { return JsonSerializer.Deserialize<ModelSpec>(File.ReadAllText(specPath), Json) ?? throw new InvalidDataException($"{specPath} is empty"); }
-        catch (JsonException e) { throw new InvalidDataException($"{specPath}: not a valid model description ({e.Message})", e); }
-    }
+    /// <summary>model.json as text (what <see cref="Save"/> writes; checkpoints keep a copy in their metadata).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Loads model.json and the weights (model.safetensors) from a run folder.</summary>
+    /// <summary>
+    /// Loads model.json (through <see cref="ModelSpecReader"/>) and the weights (model.safetensors) from a run folder, checking
+    /// that they belong together before building the model.
+    /// </summary>
     public static (ModelSpec Spec, Sequential Model) Load(string dir)
     {
-        var spec = Read(dir);
+        RunFolderWriter.CleanStaleTempFiles(dir);
+        var specPath = Path.Combine(dir, "model.json");
+        var spec = ModelSpecReader.Read(specPath);
+        var weightsPath = Path.Combine(dir, "model.safetensors");
+        var weights = SafeTensors.Load(weightsPath);
+        ModelSpecReader.CheckWeights(spec, weights, specPath, weightsPath);
         var model = spec.Build(spec.Seed);
-        model.LoadStateDict(SafeTensors.Load(Path.Combine(dir, "model.safetensors")));
+        model.LoadStateDict(weights);
         model.Eval();
         return (spec, model);
     }

@@ -22,6 +22,13 @@ internal sealed record TrainOptions
     public string[] Augment { get; init; } = [];
     /// <summary>[C, H, W] of the images, for augmentation; null for tabular data.</summary>
     public int[]? ImageShape { get; init; }
+    /// <summary>What a non-finite loss or gradient does: <c>stop</c> (exit 1) or <c>skip-batch</c> (leave the weights untouched).</summary>
+    public string OnNan { get; init; } = "stop";
+    /// <summary>Run every backward pass in anomaly mode, so the first op producing NaN or ∞ is named.</summary>
+    public bool DetectAnomaly { get; init; }
+
+    /// <summary>The allowed values of <see cref="OnNan"/>.</summary>
+    public static readonly string[] OnNanActions = ["stop", "skip-batch"];
 
     public double EffectiveLr => Lr ?? Optimizer switch
     {
@@ -59,5 +66,6 @@ internal sealed record TrainOptions
         ["ema"] = Ema?.ToString(CultureInfo.InvariantCulture) ?? "none",
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
         ["augment"] = Augment.Length == 0 ? "none" : string.Join(",", Augment),
+        ["onNan"] = OnNan,
     };
 }

@@ -5,8 +5,12 @@ using Backprop.Optim;
 
 namespace Backprop.Cli.Training;
 
-/// <summary>One epoch's numbers, as printed and written to metrics.csv.</summary>
-internal sealed record EpochResult(int Epoch, double TrainLoss, double ValLoss, double ValAccuracy, double Lr, double Seconds, int Updates);
+/// <summary>
+/// One epoch's numbers, as printed and written to metrics.csv. <paramref name="Partial"/> marks an epoch cut short by Ctrl+C;
+/// <paramref name="Skipped"/> counts batches left out by <c>--on-nan skip-batch</c>.
+/// </summary>
+internal sealed record EpochResult(int Epoch, double TrainLoss, double ValLoss, double ValAccuracy, double Lr, double Seconds, int Updates,
+    bool Partial = false, int Skipped = 0);
 
 /// <summary>The training loop shared by <c>train</c> and <c>compare</c>: mini-batches, optimizer, schedule, clipping, EMA.</summary>
 internal sealed partial class Trainer(Sequential model, SplitData data, TrainOptions options)
@@ -41,31 +45,63 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
         {
             var clock = Stopwatch.StartNew();
             model.Train();
-            double lossSum = 0; int seen = 0, b = 0;
-            foreach (var (batchX, y) in loader)
+            double lossSum = 0; int seen = 0, b = 0, skipped = 0;
+            foreach (var (x, y) in loader)
             {
-                using var scope = new TensorScope(); // recycles this step's buffers for the next one
-                var x = Augment(batchX);
-                Optimizer.ZeroGrad(setToNone: false);  // gradients stay allocated and are zeroed in place
-                var loss = lossFn.Forward(model.Forward(x), y);
-                loss.Backward();
-                if (options.ClipNorm is double clip) ClipGrad.Norm(model.Parameters(), clip);
-                Optimizer.Step();
-                Ema?.UpdateParameters(model);
-                TotalUpdates++;
-                lossSum += loss.Item() * y.Numel;
-                seen += y.Numel;
-                onBatch?.Invoke(++b, loader.Count, lossSum / seen, seen);
+                b++;
+                if (!Step(x, y, epoch, b, out double loss)) skipped++;
+                else
+                {
+                    lossSum += loss * y.Numel;
+                    seen += y.Numel;
+                }
+                onBatch?.Invoke(b, loader.Count, seen == 0 ? double.NaN : lossSum / seen, seen);
                 if (cancel.IsCancellationRequested) break;
             }
+            if (seen == 0 && b > 0)
+                throw new DivergenceException(epoch, b, $"every batch of epoch {epoch} had a non-finite loss or gradient (the weights themselves may be NaN)", options);
             double lr = Optimizer.ParamGroups[0].Lr;
             var (valLoss, valAcc) = Evaluate(EvaluationModel());
+            if (!double.IsFinite(valLoss))
+                throw new DivergenceException(epoch, b, $"the validation loss is {valLoss} after the epoch", options);
             scheduler?.Step();
             plateau?.Step(valLoss);
             if (!cancel.IsCancellationRequested) EpochsDone = epoch; // a cut-short epoch is not a checkpointable one
-            yield return new EpochResult(epoch, lossSum / Math.Max(seen, 1), valLoss, valAcc, lr, clock.Elapsed.TotalSeconds, TotalUpdates);
+            yield return new EpochResult(epoch, lossSum / Math.Max(seen, 1), valLoss, valAcc, lr, clock.Elapsed.TotalSeconds, TotalUpdates,
+                Partial: b < loader.Count, Skipped: skipped);
         }
     }
+
+    /// <summary>
+    /// One update. A non-finite loss (or, when it is measured, gradient norm) stops training with a <see cref="DivergenceException"/>,
+    /// or with <c>--on-nan skip-batch</c> leaves the weights untouched and returns false. The weights are never updated with NaN or ∞.
+    /// </summary>
+    private bool Step(Tensor x, Tensor y, int epoch, int step, out double lossValue)
+    {
+        using var scope = new TensorScope(); // recycles this step's buffers for the next one
+        using var anomaly = options.DetectAnomaly ? Autograd.DetectAnomaly() : (IDisposable?)null;
+        x = Augment(x);
+        Optimizer.ZeroGrad(setToNone: false);  // gradients stay allocated and are zeroed in place
+        var loss = lossFn.Forward(model.Forward(x), y);
+        lossValue = loss.Item();
+        if (!double.IsFinite(lossValue)) return NonFinite(epoch, step, $"the training loss is {lossValue}");
+        try { loss.Backward(); }
+        catch (InvalidOperationException e) when (options.DetectAnomaly && e.Message.StartsWith("Function '", StringComparison.Ordinal))
+        {
+            throw new DivergenceException(epoch, step, "anomaly mode: " + e.Message.Split('\n', 2)[0].TrimEnd('\r', ' ').TrimEnd('.'), options, e);
+        }
+        // The gradient norm: measured anyway when clipping, and in skip-batch mode so that an infinite gradient is skipped too.
+        double norm = options.ClipNorm is double clip ? ClipGrad.Norm(model.Parameters(), clip)
+            : options.OnNan == "skip-batch" ? ClipGrad.Norm(model.Parameters(), double.PositiveInfinity, normType: double.PositiveInfinity) : 0;
+        if (!double.IsFinite(norm)) return NonFinite(epoch, step, $"the gradient norm is {norm}");
+        Optimizer.Step();
+        Ema?.UpdateParameters(model);
+        TotalUpdates++;
+        return true;
+    }
+
+    private bool NonFinite(int epoch, int step, string what) =>
+        options.OnNan == "skip-batch" ? false : throw new DivergenceException(epoch, step, what, options);
 
     /// <summary>The weights evaluation uses: the EMA copy when enabled, else the model itself.</summary>
     public Sequential EvaluationModel()

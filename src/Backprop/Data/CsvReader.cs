@@ -5,8 +5,8 @@ namespace Backprop.Data;
 /// <summary>
 /// Reads a numeric CSV file with one label column into a <see cref="LabeledDataset"/>. The header is detected (a first
 /// line with a non-number) or forced; the label column is chosen by name or index (negative counts from the end).
-/// Numeric labels are class indices; text labels become classes in sorted order. Ragged rows and non-numbers throw
-/// <see cref="InvalidDataException"/> naming the file, line and column.
+/// Numeric labels are class indices; text labels become classes in sorted order. Ragged rows, non-numbers and features
+/// that are not finite in Float32 (NaN, ±∞, beyond ±3.4e38) throw <see cref="InvalidDataException"/> naming the file, line and column.
 /// </summary>
 public static class CsvReader
 {
@@ -46,6 +46,8 @@ public static class CsvReader
                 if (c == label) { rawLabels[r] = fields[c]; continue; }
                 if (!double.TryParse(fields[c], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
                     throw new InvalidDataException($"{name}, line {line}, column '{names[c]}': \"{fields[c]}\" is not a number.");
+                if (!float.IsFinite((float)v))
+                    throw new InvalidDataException($"{name}, line {line}, column '{names[c]}': \"{fields[c]}\" is not a finite Float32 number (NaN, infinity or beyond ±3.4e38); fix or remove the row.");
                 features[r, f++] = (float)v;
             }
         }

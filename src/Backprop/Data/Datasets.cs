@@ -36,10 +36,18 @@ public static class Datasets
                 $"Fashion-MNIST folder not found: {root}. On Debian or Ubuntu install it with 'sudo apt-get install dataset-fashion-mnist' " +
                 $"(it lands in {FashionMnistDefaultRoot}), or pass the folder holding train-images-idx3-ubyte(.gz) and its siblings.");
         string prefix = train ? "train" : "t10k";
-        var images = IdxReader.Read(Find(root, $"{prefix}-images-idx3-ubyte"), DType.Float32) / 255.0;
-        var labels = IdxReader.Read(Find(root, $"{prefix}-labels-idx1-ubyte"), DType.Int64);
+        string imagesPath = Find(root, $"{prefix}-images-idx3-ubyte"), labelsPath = Find(root, $"{prefix}-labels-idx1-ubyte");
+        var images = IdxReader.Read(imagesPath, DType.Float32);
+        var labels = IdxReader.Read(labelsPath, DType.Int64);
         if (images.Rank != 3 || labels.Rank != 1 || images.Shape[0] != labels.Shape[0])
-            throw new InvalidDataException($"{root}: Fashion-MNIST images {images.ShapeString} and labels {labels.ShapeString} do not match ([N, 28, 28] and [N]).");
+            throw new InvalidDataException($"{imagesPath} and {labelsPath}: Fashion-MNIST images {images.ShapeString} and labels {labels.ShapeString} do not match ([N, 28, 28] and [N]).");
+        if (images.Numel == 0)
+            throw new InvalidDataException($"{imagesPath}: the IDX file holds no pixels (shape {images.ShapeString}); Fashion-MNIST needs at least one image of at least one pixel.");
+        var values = labels.ToArray<long>();
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] is < 0 or > 9)
+                throw new InvalidDataException($"{labelsPath}, item {i}: label {values[i]} is outside Fashion-MNIST's 10 classes (0-9).");
+        images /= 255.0;
         string[] classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
         return new LabeledDataset(images.Detach(), labels, classes, ["pixels"], "fashion-mnist");
     }

@@ -76,10 +76,12 @@ public static class SafeTensors
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(p, 8));
             if (headerLength > (ulong)(fileLength - 8) || headerLength > int.MaxValue)
                 throw new InvalidDataException($"{path}: header length {headerLength} runs past the end of the file ({fileLength} bytes); the file is truncated or not safetensors.");
-            JsonObject header;
-            try { header = JsonNode.Parse(new ReadOnlySpan<byte>(p + 8, (int)headerLength))!.AsObject(); }
-            catch (Exception e) when (e is JsonException or InvalidOperationException)
-            { throw new InvalidDataException($"{path}: the safetensors header is not a JSON object ({e.Message}).", e); }
+            // Enumerating inside the try finds duplicate keys and property names that are not valid UTF-8
+            // (System.Text.Json transcodes them lazily and would otherwise throw InvalidOperationException later).
+            List<KeyValuePair<string, JsonNode?>> header;
+            try { header = [.. JsonNode.Parse(new ReadOnlySpan<byte>(p + 8, (int)headerLength))!.AsObject()]; }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or NullReferenceException)
+            { throw new InvalidDataException($"{path}: the safetensors header is not a JSON object with distinct keys ({e.Message}).", e); }
             long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
             metadata = [];
             var result = new Dictionary<string, Tensor>();
@@ -122,7 +124,7 @@ public static class SafeTensors
                 throw new InvalidDataException($"{path}: tensor '{name}' of shape {ShapeUtil.Format(shape)} declares bytes [{string.Join(", ", offsets)}] of a {dataLength}-byte data section; expected {expected} bytes inside it. The file is truncated or corrupt.");
             return (dtype, shape, offsets[0]);
         }
-        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
         {
             throw new InvalidDataException($"{path}: the header entry for '{name}' is malformed ({e.Message}).", e);
         }

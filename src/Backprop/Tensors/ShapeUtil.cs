@@ -5,9 +5,13 @@ internal static class ShapeUtil
 {
     public static int Numel(ReadOnlySpan<int> shape)
     {
+        if (shape.Contains(0)) return 0;
         long n = 1;
-        foreach (var d in shape) n *= d;
-        if (n > Array.MaxLength) throw new ArgumentException($"A tensor of shape {Format(shape)} has {n} elements, more than a .NET array can hold.");
+        foreach (var d in shape)
+        {
+            n *= d; // |n| <= Array.MaxLength < 2^31 before, |d| < 2^31: no long overflow
+            if (n > Array.MaxLength || n < -Array.MaxLength) throw new ArgumentException($"A tensor of shape {Format(shape)} has more elements than a .NET array can hold.");
+        }
         return (int)n;
     }
 

@@ -77,6 +77,56 @@ public sealed class ReaderTests : IDisposable
     }
 
     [Fact]
+    public void Idx_OverflowingDimensionsAreCaughtBeforeAnyAllocation()
+    {
+        // 65536^4 = 2^64 elements: a 64-bit product wraps to 0, which once made an empty file "valid".
+        var ex = Assert.Throws<InvalidDataException>(() => IdxReader.Parse(Idx(0x08, [65536, 65536, 65536, 65536], []), "huge"));
+        Assert.Contains("huge", ex.Message);
+        Assert.Contains("byte offset 12", ex.Message); // the second size already passes the limit
+        ex = Assert.Throws<InvalidDataException>(() => IdxReader.Parse(Idx(0x0E, [int.MaxValue / 4], []), "wide"));
+        Assert.Contains("the header is corrupt", ex.Message);
+        // A gzip file whose header promises 2^30 bytes but holds 6: read as far as the data goes, never allocated at the lied size.
+        var path = Write("liar.gz", Idx(0x08, [1 << 15, 1 << 15], [1, 2, 3, 4, 5, 6]), gzip: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        ex = Assert.Throws<InvalidDataException>(() => IdxReader.Read(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "the reader allocated for the size the header claims");
+        Assert.Contains("truncated IDX data", ex.Message);
+        // Zero-sized dimensions are fine and give an empty tensor, even beside a large one.
+        Assert.Equal(new[] { 0, int.MaxValue }, IdxReader.Parse(Idx(0x08, [0, int.MaxValue], []), "empty").Shape.ToArray());
+    }
+
+    [Fact]
+    public void FashionMnist_LabelOutOfRangeAndEmptyImagesNameTheFile()
+    {
+        var root = Directory.CreateDirectory(Path.Combine(dir, "fm-bad")).FullName;
+        Write("fm-bad/t10k-images-idx3-ubyte", Idx(0x08, [2, 1, 1], [0, 255]));
+        Write("fm-bad/t10k-labels-idx1-ubyte", Idx(0x08, [2], [3, 10]));
+        var ex = Assert.Throws<InvalidDataException>(() => Datasets.FashionMnist(root, train: false));
+        Assert.Contains("t10k-labels-idx1-ubyte, item 1: label 10", ex.Message);
+        Write("fm-bad/t10k-images-idx3-ubyte", Idx(0x08, [0, 28, 28], []));
+        Write("fm-bad/t10k-labels-idx1-ubyte", Idx(0x08, [0], []));
+        ex = Assert.Throws<InvalidDataException>(() => Datasets.FashionMnist(root, train: false));
+        Assert.Contains("t10k-images-idx3-ubyte: the IDX file holds no pixels", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("nan")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("-1e39")]
+    [InlineData("3.5e38")]
+    public void Csv_NonFiniteFloat32IsRejectedNamingLineAndColumn(string cell)
+    {
+        var path = Path.Combine(dir, "nf.csv");
+        File.WriteAllLines(path, ["a,b,label", "1,2,0", $"3,{cell},1"]);
+        var ex = Assert.Throws<InvalidDataException>(() => CsvReader.Read(path));
+        Assert.Contains("nf.csv, line 3, column 'b'", ex.Message);
+        Assert.Contains(cell, ex.Message);
+        File.WriteAllLines(path, ["a,b,label", "1,2,0", "3,3.4e38,1"]); // the largest Float32 values are fine
+        Assert.Equal(3.4e38, CsvReader.Read(path).Features[1, 1].Item(), 1e32);
+    }
+
+    [Fact]
     public void Csv_HeaderLabelByNameAndTextClasses()
     {
         var path = Path.Combine(dir, "flowers.csv");
