@@ -29,8 +29,6 @@ internal sealed class ModelSpec
     public int BestEpoch { get; set; }
     public double BestValAccuracy { get; set; }
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public Sequential Build(long seed) => Model == "mlp"
         ? Mlp.Build(Inputs, Hidden, Classes.Length, Activation, seed)
         : Cnn.Build(ImageShape ?? throw new InvalidDataException($"model.json: the convolutional model '{Model}' needs an imageShape"), Model, Classes.Length, seed);
@@ -44,7 +42,7 @@ internal sealed class ModelSpec
     public void Save(string dir)
     {
         var path = Path.Combine(dir, "model.json");
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, CliJson.Default.ModelSpec));
     }
 
     /// <summary>Reads model.json from a run folder.</summary>
@@ -52,7 +50,7 @@ internal sealed class ModelSpec
     {
         var specPath = Path.Combine(dir, "model.json");
         if (!File.Exists(specPath)) throw new FileNotFoundException($"{specPath} not found: --model must be a folder written by 'backprop train'", specPath);
-        try { return JsonSerializer.Deserialize<ModelSpec>(File.ReadAllText(specPath), Json) ?? throw new InvalidDataException($"{specPath} is empty"); }
+        try { return JsonSerializer.Deserialize(File.ReadAllText(specPath), CliJson.Default.ModelSpec) ?? throw new InvalidDataException($"{specPath} is empty"); }
         catch (JsonException e) { throw new InvalidDataException($"{specPath}: not a valid model description ({e.Message})", e); }
     }
 
