@@ -13,6 +13,7 @@ formula PyTorch 2 documents: softmax(Q K^T * scale + mask) V, a boolean mask Tru
 import json
 import math
 import os
+import sys
 
 import torch
 import torch.nn as nn
@@ -202,6 +203,17 @@ for i, c in enumerate(mha_cases):
         entry["attn_mask"] = T(am.long() if am.dtype == torch.bool else am)
     out, w = m(q, k, v, key_padding_mask=kpm, need_weights=True, attn_mask=am, average_attn_weights=c["average"])
     cases.append(finish(entry, {"output": out, "weights": w}, leaves, m))
+
+# --- a float32 PyTorch LSTM's weights as safetensors (the interop spec writer of make_interop.py) -------------------
+sys.path.insert(0, HERE)
+from make_interop import write  # noqa: E402
+
+lstm = nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True)
+x = torch.randn(2, 4, 3, generator=g)
+with torch.no_grad():
+    out, (hn, cn) = lstm(x)
+write(os.path.join(HERE, "interop", "lstm.safetensors"), dict(lstm.state_dict()))
+write(os.path.join(HERE, "interop", "lstm_io.safetensors"), {"x": x, "output": out, "h_n": hn, "c_n": cn})
 
 with open(os.path.join(HERE, "seq.json"), "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f)

@@ -177,4 +177,19 @@ public class SequenceReferenceTests
         var (output, weights) = mha.Forward(q, leaves["k"] ?? q, leaves["v"] ?? q, keyPadding, needWeights: true, attnMask, a.GetProperty("average").GetBoolean());
         Check(c, new() { ["output"] = output, ["weights"] = weights! }, leaves, mha);
     }
+
+    [Fact]
+    public void PyTorchLstmLoadsFromSafetensors()
+    {
+        string Ref(string f) => Path.Combine(AppContext.BaseDirectory, "reference", "interop", f);
+        var lstm = new Lstm(3, 5, numLayers: 2, batchFirst: true, bidirectional: true);
+        lstm.LoadStateDict(Backprop.IO.SafeTensors.Load(Ref("lstm.safetensors")));
+        var io = Backprop.IO.SafeTensors.Load(Ref("lstm_io.safetensors"));
+        var (output, (h, c)) = lstm.Forward(io["x"], null);
+        foreach (var (key, actual) in new[] { ("output", output), ("h_n", h), ("c_n", c) })
+        {
+            Assert.Equal(io[key].Shape.ToArray(), actual.Shape.ToArray());
+            Reference.AssertClose(io[key].ToArray<double>(), actual.ToArray<double>(), 1e-5, 0, key);
+        }
+    }
 }
