@@ -128,6 +128,50 @@ public class SequenceLayerTests
         Reference.AssertClose(causal.ToArray<double>(), Functional.ScaledDotProductAttention(q, k, v, additive).ToArray<double>(), 1e-6, 0, "float mask");
     }
 
+    [Fact]
+    public void AttentionDropoutIsSeededAndOffInEval()
+    {
+        var g = new Generator(8);
+        var (q, k, v) = (Tensor.Randn([1, 3, 4], g), Tensor.Randn([1, 4, 4], g), Tensor.Randn([1, 4, 4], g));
+        var a = Functional.ScaledDotProductAttention(q, k, v, dropoutP: 0.5, generator: new Generator(1));
+        var b = Functional.ScaledDotProductAttention(q, k, v, dropoutP: 0.5, generator: new Generator(1));
+        Assert.Equal(a.ToArray<double>(), b.ToArray<double>());
+        Assert.NotEqual(Functional.ScaledDotProductAttention(q, k, v).ToArray<double>(), a.ToArray<double>());
+        Assert.All(Functional.ScaledDotProductAttention(q, k, v, dropoutP: 1).ToArray<double>(), x => Assert.Equal(0, x));
+        var mha = new MultiheadAttention(4, 2, dropout: 0.5, generator: g);
+        var input = Tensor.Randn([3, 1, 4], g);
+        var train = mha.Forward(input).ToArray<double>();
+        mha.Eval();
+        var eval = mha.Forward(input).ToArray<double>();
+        Assert.NotEqual(eval, train);
+        Assert.Equal(eval, mha.Forward(input).ToArray<double>());
+    }
+
+    [Fact]
+    public void UnbatchedInputsEqualABatchOfOne()
+    {
+        var g = new Generator(9);
+        var mha = new MultiheadAttention(4, 2, batchFirst: true, generator: g);
+        var (q, k) = (Tensor.Randn([3, 4], g), Tensor.Randn([5, 4], g));
+        var padding = Tensor.FromArray(new long[] { 0, 0, 0, 1, 1 });
+        var (o, w) = mha.Forward(q, k, k, padding);
+        var (ob, wb) = mha.Forward(q.Unsqueeze(0), k.Unsqueeze(0), k.Unsqueeze(0), padding.Unsqueeze(0));
+        Assert.Equal([3, 4], o.Shape.ToArray());
+        Assert.Equal([3, 5], w!.Shape.ToArray());
+        Reference.AssertClose(ob.ToArray<double>(), o.ToArray<double>(), 1e-6, 0, "unbatched attention output");
+        Reference.AssertClose(wb!.ToArray<double>(), w.ToArray<double>(), 1e-6, 0, "unbatched attention weights");
+        Assert.All(w.Narrow(1, 3, 2).ToArray<double>(), x => Assert.Equal(0, x)); // padded keys get no weight
+
+        var lstm = new Lstm(4, 3, numLayers: 2, generator: g);
+        var (h0, c0) = (Tensor.Randn([2, 3], g), Tensor.Randn([2, 3], g));
+        var (lo, (lh, lc)) = lstm.Forward(q, (h0, c0));
+        var (bo, (bh, bc)) = lstm.Forward(q.Unsqueeze(1), (h0.Unsqueeze(1), c0.Unsqueeze(1)));
+        Assert.Equal([3, 3], lo.Shape.ToArray());
+        Reference.AssertClose(bo.ToArray<double>(), lo.ToArray<double>(), 1e-6, 0, "unbatched lstm output");
+        Reference.AssertClose(bh.ToArray<double>(), lh.ToArray<double>(), 1e-6, 0, "unbatched lstm h_n");
+        Reference.AssertClose(bc.ToArray<double>(), lc.ToArray<double>(), 1e-6, 0, "unbatched lstm c_n");
+    }
+
     private static void Throws(Action action, params string[] fragments)
     {
         var e = Assert.Throws<ArgumentException>(action);
