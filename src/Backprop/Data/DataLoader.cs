@@ -35,6 +35,9 @@ public sealed partial class DataLoader : IEnumerable<Tensor[]>
         generator = new Generator(seed);
     }
 
+    /// <summary>The sampler that orders the indices, or null (<c>loader.sampler</c>).</summary>
+    public ISampler? Sampler => sampler;
+
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }
 
