@@ -96,6 +96,13 @@ public sealed class Work
         if (failure is not null) throw new DistributedException(failure.Message, failure);
     }
 
+    internal static Work Completed(string name)
+    {
+        var work = new Work(name);
+        work.Complete(null);
+        return work;
+    }
+
     internal void Complete(Exception? error)
     {
         failure = error;

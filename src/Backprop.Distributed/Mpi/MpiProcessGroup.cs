@@ -12,7 +12,8 @@ namespace Backprop.Distributed;
 /// <see cref="DistributedException"/> after <see cref="Timeout"/> instead of a silent hang; compute threads meanwhile go
 /// on, which is how <c>DistributedDataParallel</c> overlaps communication with backward. MPI errors are returned
 /// (<c>MPI_ERRORS_RETURN</c>) and thrown naming the call. MPI allows one initialisation per process, so there is at most
-/// one group; dispose it (<c>dist.destroy_process_group()</c>, <c>MPI_Finalize</c>) when done.
+/// one group; dispose it (<c>dist.destroy_process_group()</c>, <c>MPI_Finalize</c>) when done. With one rank the
+/// collectives return at once without calling MPI (their results are the rank's own values).
 /// </summary>
 public sealed unsafe class MpiProcessGroup : IProcessGroup
 {
@@ -116,6 +117,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     {
         var type = handles.Datatype<T>("MPI_Iallreduce", arithmetic: true);
         var mpiOp = handles.Op(op);
+        if (Size == 1) return; // the reduction of one rank's values is those values
         fixed (T* p = buffer)
         {
             nint address = (nint)p; int count = buffer.Length;
@@ -128,6 +130,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     {
         var type = handles.Datatype<T>("MPI_Iallreduce", arithmetic: true);
         var mpiOp = handles.Op(op);
+        if (Size == 1) return Work.Completed("MPI_Iallreduce");
         var pin = buffer.Pin();
         nint address = (nint)pin.Pointer; int count = buffer.Length;
         return Issue("MPI_Iallreduce", r => MpiNative.MPI_Iallreduce(MpiHandles.InPlace, (void*)address, count, type, mpiOp, handles.CommWorld, (nint*)r), pin);
@@ -138,6 +141,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     {
         var type = handles.Datatype<T>("MPI_Ibcast", arithmetic: false);
         if ((uint)root >= (uint)Size) throw new ArgumentOutOfRangeException(nameof(root), root, $"MPI_Ibcast: root must be a rank in 0..{Size - 1}.");
+        if (Size == 1) return;
         fixed (T* p = buffer)
         {
             nint address = (nint)p; int count = buffer.Length;
@@ -151,6 +155,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         var type = handles.Datatype<T>("MPI_Iallgather", arithmetic: false);
         if (receive.Length != (long)send.Length * Size)
             throw new ArgumentException($"MPI_Iallgather: the receive buffer holds {receive.Length} elements; it needs world size {Size} × {send.Length} = {(long)send.Length * Size}.", nameof(receive));
+        if (Size == 1) { send.CopyTo(receive); return; }
         fixed (T* s = send)
         fixed (T* d = receive)
         {
@@ -160,7 +165,10 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     }
 
     /// <inheritdoc/>
-    public void Barrier() => Issue("MPI_Ibarrier", r => MpiNative.MPI_Ibarrier(handles.CommWorld, (nint*)r), null).Wait();
+    public void Barrier()
+    {
+        if (Size > 1) Issue("MPI_Ibarrier", r => MpiNative.MPI_Ibarrier(handles.CommWorld, (nint*)r), null).Wait();
+    }
 
     /// <inheritdoc/>
     public void Abort(int errorCode = 1)

@@ -10,6 +10,7 @@ public class MpiProcessGroupTests
     private static double[] Doubles(string s) => [.. s.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
 
     [MpiTheory]
+    [InlineData(1)] // one rank: the collectives return without calling MPI
     [InlineData(2)]
     [InlineData(4)]
     public void Collectives_GiveTheClosedFormResults_OnEveryRank(int p)
