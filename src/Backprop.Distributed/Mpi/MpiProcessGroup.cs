@@ -176,7 +176,8 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         Console.Out.Flush();
         Console.Error.Flush();
         abortCode = errorCode;
-        queue.Add(new Job("MPI_Abort", null, null, new Work("MPI_Abort")));
+        try { queue.Add(new Job("MPI_Abort", null, null, new Work("MPI_Abort"))); }
+        catch (InvalidOperationException) { } // the group was disposed: no MPI thread any more, abort from here below
         Thread.Sleep(TimeSpan.FromSeconds(10)); // the MPI thread aborts the job; should it be stuck inside MPI, abort from here
         MpiNative.MPI_Abort(handles.CommWorld, errorCode);
         Environment.Exit(errorCode);
@@ -192,7 +193,8 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
             var work = new Work("MPI_Finalize");
             queue.Add(new Job("MPI_Finalize", null, null, work));
             queue.CompleteAdding();
-            if (broken is null) work.Wait(); // after a timed-out collective the MPI thread is stuck in it; exit without finalizing
+            // After a timed-out collective, or while aborting, MPI_Finalize could wait forever: exit without finalizing.
+            if (broken is null && abortCode < 0) work.Wait();
             AppDomain.CurrentDomain.UnhandledException -= OnUnhandledException;
             current = null;
             finalized = true;
