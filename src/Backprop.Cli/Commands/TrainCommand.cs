@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Backprop.Cli.Output;
 using Backprop.Cli.Training;
+using Backprop.Distributed;
 using Backprop.IO;
 using Spectre.Console;
 
@@ -34,14 +35,36 @@ internal static class TrainCommand
         var seed = Options.Seed(); var threads = Options.Threads(); var output = Options.Out();
         var resume = new Option<string?>("--resume") { Description = "continue the run in this folder to --epochs epochs in total (its other settings come from its model.json)" };
         var init = new Option<string?>("--init") { Description = "start from the weights in this safetensors file instead of random ones" };
+        var distributed = new Option<bool>("--distributed") { Description = "data-parallel training over the ranks of an MPI job: mpirun -np N backprop train --distributed (--batch-size is per rank)" };
 
         var command = new Command("train", "Train an MLP (default: the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
         {
-            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, seed, threads, output, resume, init,
+            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, seed, threads, output, resume, init, distributed,
         };
         command.SetAction(r =>
         {
-            Options.ApplyThreads(r.GetValue(threads), r.InvocationConfiguration.Error);
+            if (!r.GetValue(distributed)) return Run(r, null);
+            if (r.GetValue(resume) is not null) throw new ArgumentException("--resume: resuming a --distributed run is not supported yet; start a new run with --init <folder>/model.safetensors.");
+            // Every rank must leave together: a failure on one rank aborts the job instead of leaving the others waiting.
+            var group = DistributedRun.Join();
+            try
+            {
+                int code = Run(r, group);
+                group.Dispose();
+                return code;
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"error: rank {group.Rank} of {group.Size}: {e.Message}");
+                group.Abort(App.Failed);
+                throw;
+            }
+        });
+        return command;
+
+        int Run(ParseResult r, IProcessGroup? group)
+        {
+            Options.ApplyThreads(r.GetValue(threads) ?? (group is null ? null : DistributedRun.DefaultThreadsPerRank()), r.InvocationConfiguration.Error);
             if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             if (r.GetValue(resume) is string runDir)
             {
@@ -51,7 +74,7 @@ internal static class TrainCommand
                 var (rspec, roptions, checkpoint, previous) = RunFolder.ForResume(runDir, r.GetValue(epochs));
                 var rdata = DataSource.Load(rspec.Dataset, rspec.DataDir, rspec.LabelColumn, roptions.Seed);
                 rspec.Hyperparameters = roptions.Describe();
-                return Train(console, rspec, rdata, roptions, runDir, new Start(checkpoint, previous, null));
+                return Train(console, rspec, rdata, roptions, runDir, new Start(checkpoint, previous, null), group);
             }
             string name = r.GetValue(dataset)!;
             var b = Options.Doubles(r.GetValue(betas)!, "--betas");
@@ -81,33 +104,39 @@ internal static class TrainCommand
                 Hidden = model == "mlp" ? hidden : [], Model = model, ImageShape = imageShape,
                 Activation = r.GetValue(activation)!, Classes = data.Classes, Mean = data.Mean, Std = data.Std, Hyperparameters = options.Describe(),
             };
-            return Train(console, spec, data, options, Options.RunFolder(r.GetValue(output)), new Start(null, [], r.GetValue(init)));
-        });
-        return command;
+            return Train(console, spec, data, options, Options.RunFolder(r.GetValue(output)), new Start(null, [], r.GetValue(init)), group);
+        }
     }
 
     /// <summary>How a run starts: from a checkpoint (with the earlier epochs' rows), from <c>--init</c> weights, or fresh.</summary>
     private sealed record Start(Checkpoint? Resume, List<EpochResult> Previous, string? InitWeights);
 
-    private static int Train(IAnsiConsole console, ModelSpec spec, SplitData data, TrainOptions options, string dir, Start start)
+    /// <summary>Trains and writes the run folder; with a process group only rank 0 prints and writes files.</summary>
+    private static int Train(IAnsiConsole console, ModelSpec spec, SplitData data, TrainOptions options, string dir, Start start, IProcessGroup? group)
     {
-        Directory.CreateDirectory(dir);
+        bool writes = group is null || group.Rank == 0;
+        if (!writes) console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+        else Directory.CreateDirectory(dir);
         var model = spec.Build(spec.Seed);
         if (start.InitWeights is string init) RunFolder.LoadInitialWeights(model, init);
-        var trainer = new Trainer(model, data, options);
+        var trainer = new Trainer(model, data, options, group);
         if (start.Resume is { } checkpoint)
         {
             trainer.Restore(checkpoint);
             console.MarkupLine($"resuming [blue]{Markup.Escape(dir)}[/] after epoch {checkpoint.Epoch} ({checkpoint.Step} updates)");
         }
-        spec.Save(dir); // written first too, so a run killed before its end can still be resumed
+        if (writes) spec.Save(dir); // written first too, so a run killed before its end can still be resumed
+        string batch = options.BatchSize == 0 ? "full" : options.BatchSize.ToString(CultureInfo.InvariantCulture);
+        if (group is not null) batch += options.BatchSize == 0 ? $" (each of {group.Size} ranks its share)" : $" per rank × {group.Size} ranks = {options.BatchSize * group.Size} global";
         console.MarkupLine($"[bold]{Markup.Escape(data.Name)}[/]: {data.TrainY.Numel} training / {data.ValY.Numel} validation samples, {data.Features} features, {data.Classes.Length} classes");
         console.MarkupLine($"model: {Markup.Escape(spec.Describe())}, {model.ParameterCount:N0} parameters; " +
-            $"{options.Optimizer} lr {options.EffectiveLr}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize.ToString(CultureInfo.InvariantCulture))}, {options.Epochs} epochs");
+            $"{options.Optimizer} lr {options.EffectiveLr}, batch {batch}, {options.Epochs} epochs");
+        if (group is not null) console.MarkupLine($"distributed: {group.Size} ranks over {Markup.Escape(group.Backend)}, {Threading.NumThreads} compute threads per rank");
 
         using var cancel = new CancellationTokenSource();
+        // Ranks stopping at different batches would leave collectives unmatched: under mpirun, Ctrl+C ends the job instead.
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        if (group is null) Console.CancelKeyPress += onCancel;
         var results = new List<EpochResult>(start.Previous);
         try
         {
@@ -119,6 +148,7 @@ internal static class TrainCommand
                 results.Add(e);
                 console.MarkupLine($"epoch {e.Epoch,3}/{options.Epochs}  loss {Options.F(e.TrainLoss)}  val_loss {Options.F(e.ValLoss)}  " +
                     $"val_acc [bold]{e.ValAccuracy:P2}[/]  lr {e.Lr:G3}  {e.Seconds:F2}s");
+                if (!writes) continue;
                 if (e.ValAccuracy > best)
                 {
                     best = e.ValAccuracy;
@@ -132,6 +162,7 @@ internal static class TrainCommand
         finally { Console.CancelKeyPress -= onCancel; }
 
         if (cancel.IsCancellationRequested) console.MarkupLine("[yellow]interrupted: stopped after the current batch; writing what was trained so far[/]");
+        if (!writes) return App.Ok;
         SafeTensors.Save(Path.Combine(dir, "model.safetensors"), trainer.EvaluationModel().StateDict(), Metadata(spec, results.Count));
         spec.Save(dir);
         WriteMetrics(Path.Combine(dir, "metrics.csv"), results);
