@@ -1,6 +1,7 @@
 // Backprop's benchmark: the peers' workloads (../shared/peers), one JSON line each.
 // Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
 // Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step).
+// Data-parallel (need mpirun; 1 and 2 ranks, [threads] per rank): ddp_fmnist_mlp | allreduce.
 using System.Diagnostics;
 using System.Globalization;
 using Backprop;
@@ -9,6 +10,8 @@ using Backprop.Bench;
 int threads = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : Threading.DefaultNumThreads(out _);
 var only = args.Skip(1).ToArray();
 Threading.SetNumThreads(threads);
+if (only is ["ddp_fmnist_mlp_rank"]) { DistributedBench.FashionMnistRank(); return; }
+if (only is ["allreduce_rank"]) { DistributedBench.AllReduceRank(); return; }
 bool Want(string work) => only.Length == 0 || only.Any(o => work.StartsWith(o, StringComparison.Ordinal));
 
 foreach (int n in new[] { 128, 256, 512, 1024, 2048 })
@@ -54,3 +57,5 @@ if (only.Contains("pool_probe"))
     for (int i = 0; i < 20; i++) { using var s1 = new TensorScope(); relu.Forward(px); }
     Workloads.Emit(("work", "relu_128x32x28x28_us"), ("us", Math.Round(sw.Elapsed.TotalMilliseconds * 1000 / 20)));
 }
+if (Want("ddp_fmnist_mlp")) DistributedBench.Launch("ddp_fmnist_mlp", [1, 2], threads);
+if (only.Contains("allreduce")) DistributedBench.Launch("allreduce", [2], threads);

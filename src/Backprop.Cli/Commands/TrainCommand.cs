@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Backprop.Cli.Output;
 using Backprop.Cli.Training;
+using Backprop.Distributed;
 using Backprop.IO;
 using Backprop.NN;
 using Spectre.Console;
@@ -59,13 +60,37 @@ internal static class TrainCommand
                 r.AddError($"--augment: '{word}' is not an augmentation; use crop, flip or crop,flip");
         });
 
+        var distributed = new Option<bool>("--distributed") { Description = "data-parallel training over the ranks of an MPI job: mpirun -np N backprop train --distributed (--batch-size is per rank)" };
+
         var command = new Command("train", "Train an MLP or a CNN (default: an MLP on the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
         {
-            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, onNan, anomaly, seed, threads, output, resume, init,
+            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, onNan, anomaly, seed, threads, output, resume, init, distributed,
         };
         command.SetAction(r =>
         {
-            Options.ApplyThreads(r.GetValue(threads), r.InvocationConfiguration.Error);
+            if (!r.GetValue(distributed)) return Run(r, null);
+            if (r.GetValue(resume) is not null) throw new ArgumentException("--resume: resuming a --distributed run is not supported yet; start a new run with --init <folder>/model.safetensors.");
+            if (r.GetValue(onNan) == "skip-batch") throw new ArgumentException("--on-nan skip-batch: not supported with --distributed (ranks would skip different batches and leave the gradient all-reduce unmatched); use --on-nan stop.");
+            // Every rank must leave together: a failure on one rank aborts the job instead of leaving the others waiting.
+            var group = DistributedRun.Join();
+            try
+            {
+                int code = Run(r, group);
+                group.Dispose();
+                return code;
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"error: rank {group.Rank} of {group.Size}: {e.Message}");
+                group.Abort(App.Failed);
+                throw;
+            }
+        });
+        return command;
+
+        int Run(ParseResult r, IProcessGroup? group)
+        {
+            Options.ApplyThreads(r.GetValue(threads) ?? (group is null ? null : DistributedRun.DefaultThreadsPerRank()), r.InvocationConfiguration.Error);
             if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             if (r.GetValue(resume) is string runDir)
             {
@@ -76,7 +101,7 @@ internal static class TrainCommand
                 roptions = roptions with { DetectAnomaly = r.GetValue(anomaly) };
                 var rdata = DataSource.Load(rspec.Dataset, rspec.DataDir, rspec.LabelColumn, roptions.Seed);
                 rspec.Hyperparameters = roptions.Describe();
-                return Train(console, rspec, rdata, roptions, runDir, new Start(checkpoint, previous, null));
+                return Train(console, rspec, rdata, roptions, runDir, new Start(checkpoint, previous, null), group);
             }
             string name = r.GetValue(dataset)!;
             var b = Options.Doubles(r.GetValue(betas)!, "--betas");
@@ -103,21 +128,24 @@ internal static class TrainCommand
                 Hidden = model == "mlp" ? hidden : [], Model = model, ImageShape = imageShape,
                 Activation = r.GetValue(activation)!, Classes = data.Classes, Mean = data.Mean, Std = data.Std, Hyperparameters = options.Describe(),
             };
-            return Train(console, spec, data, options, Options.RunFolder(r.GetValue(output)), new Start(null, [], r.GetValue(init)));
-        });
-        return command;
+            return Train(console, spec, data, options, Options.RunFolder(r.GetValue(output)), new Start(null, [], r.GetValue(init)), group);
+        }
     }
 
     /// <summary>How a run starts: from a checkpoint (with the earlier epochs' rows), from <c>--init</c> weights, or fresh.</summary>
     private sealed record Start(Checkpoint? Resume, List<EpochResult> Previous, string? InitWeights);
 
-    private static int Train(IAnsiConsole console, ModelSpec spec, SplitData data, TrainOptions options, string dir, Start start)
+    /// <summary>Trains and writes the run folder; with a process group only rank 0 prints and writes files.</summary>
+    private static int Train(IAnsiConsole console, ModelSpec spec, SplitData data, TrainOptions options, string dir, Start start, IProcessGroup? group)
     {
-        var run = RunFolderWriter.Begin(dir, newRun: start.Resume is null); // a new run deletes the previous run's model.json before its first write
-        dir = run.Dir;
+        bool writes = group is null || group.Rank == 0;
+        if (!writes) console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+        // Only rank 0 writes; a new run deletes the previous run's model.json before its first write.
+        var run = writes ? RunFolderWriter.Begin(dir, newRun: start.Resume is null) : null;
+        if (run is not null) dir = run.Dir;
         var model = spec.Build(spec.Seed);
         if (start.InitWeights is string init) RunFolder.LoadInitialWeights(model, init);
-        var trainer = new Trainer(model, data, options);
+        var trainer = new Trainer(model, data, options, group);
         if (start.Resume is { } checkpoint)
         {
             trainer.Restore(checkpoint);
@@ -128,13 +156,17 @@ internal static class TrainCommand
             spec.BestEpoch = prevBest.Epoch;
             spec.BestValAccuracy = prevBest.ValAccuracy;
         }
+        string batch = options.BatchSize == 0 ? "full" : options.BatchSize.ToString(CultureInfo.InvariantCulture);
+        if (group is not null) batch += options.BatchSize == 0 ? $" (each of {group.Size} ranks its share)" : $" per rank × {group.Size} ranks = {options.BatchSize * group.Size} global";
         console.MarkupLine($"[bold]{Markup.Escape(data.Name)}[/]: {data.TrainY.Numel} training / {data.ValY.Numel} validation samples, {data.Features} features, {data.Classes.Length} classes");
         console.MarkupLine($"model: {Markup.Escape(spec.Describe())}, {model.ParameterCount:N0} parameters; " +
-            $"{options.Optimizer} lr {options.EffectiveLr}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize.ToString(CultureInfo.InvariantCulture))}, {options.Epochs} epochs");
+            $"{options.Optimizer} lr {options.EffectiveLr}, batch {batch}, {options.Epochs} epochs");
+        if (group is not null) console.MarkupLine($"distributed: {group.Size} ranks over {Markup.Escape(group.Backend)}, {Threading.NumThreads} compute threads per rank");
 
         using var cancel = new CancellationTokenSource();
+        // Ranks stopping at different batches would leave collectives unmatched: under mpirun, Ctrl+C ends the job instead.
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        if (group is null) Console.CancelKeyPress += onCancel;
         var results = new List<EpochResult>(start.Previous);
         DivergenceException? diverged = null;
         // The weights after the last finished epoch: model.safetensors is written from them at the end (a diverged run keeps
@@ -150,6 +182,7 @@ internal static class TrainCommand
                 results.Add(e);
                 console.MarkupLine($"epoch {e.Epoch,3}/{options.Epochs}  loss {Options.F(e.TrainLoss)}  val_loss {Options.F(e.ValLoss)}  " +
                     $"val_acc [bold]{e.ValAccuracy:P2}[/]  lr {e.Lr:G3}  {e.Seconds:F2}s{(e.Skipped > 0 ? $"  skipped {e.Skipped} non-finite batch(es)" : "")}{(e.Partial ? "  (partial: interrupted)" : "")}");
+                if (run is null) continue;
                 last = Copy(trainer.EvaluationModel());
                 // Written in the real folder as the run goes, each file atomically; model.json only at the end.
                 if (e.ValAccuracy > best) // the trainer yields only finite validation numbers
@@ -174,6 +207,7 @@ internal static class TrainCommand
             return App.Interrupted;
         }
         if (cancel.IsCancellationRequested) console.MarkupLine("[yellow]interrupted: stopped after the current batch; writing what was trained so far[/]");
+        if (run is null) { if (diverged is not null) throw diverged; return cancel.IsCancellationRequested ? App.Interrupted : App.Ok; }
         SafeTensors.Save(run["model.safetensors"], last ?? Copy(trainer.EvaluationModel()), Metadata(spec, results[^1].Epoch));
         WriteMetrics(run["metrics.csv"], results);
         Charts.Curves(run["curves.png"], results, $"{data.Name}: {options.Optimizer}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize)}");

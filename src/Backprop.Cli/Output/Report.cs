@@ -7,6 +7,9 @@ namespace Backprop.Cli.Output;
 /// <summary>A titled table of values: the unit of <c>explain</c>'s output, rendered as text, Markdown or JSON.</summary>
 internal sealed record Section(string Title, string[] Columns, List<string[]> Rows, string? Note = null);
 
+/// <summary>The JSON form of a report (<c>explain --format json</c>): the title and the sections.</summary>
+internal sealed record ReportDocument(string Title, IReadOnlyList<Section> Sections);
+
 internal static class Report
 {
     public static void Render(IAnsiConsole console, string format, string title, IReadOnlyList<Section> sections)
@@ -17,11 +20,7 @@ internal static class Report
                 console.Profile.Out.Writer.Write(Markdown(title, sections));
                 break;
             case "json":
-                console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
-                {
-                    title,
-                    sections = sections.Select(s => new { s.Title, s.Columns, s.Rows, s.Note }),
-                }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+                console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new ReportDocument(title, sections), CliJson.Default.ReportDocument));
                 break;
             default:
                 if (console.Profile.Width >= App.NoWrapWidth) console.MarkupLine($"── [bold]{Markup.Escape(title)}[/] ──"); // not a terminal: no full-width rule

@@ -29,8 +29,6 @@ internal sealed class ModelSpec
     public int BestEpoch { get; set; }
     public double BestValAccuracy { get; set; }
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public Sequential Build(long seed) => Model == "mlp"
         ? Mlp.Build(Inputs, Hidden, Classes.Length, Activation, seed)
         : Cnn.Build(ImageShape ?? throw new InvalidDataException($"model.json: the convolutional model '{Model}' needs an imageShape"), Model, Classes.Length, seed);
@@ -48,7 +46,7 @@ internal sealed class ModelSpec
     }
 
     /// <summary>model.json as text (what <see cref="Save"/> writes; checkpoints keep a copy in their metadata).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.ModelSpec);
 
     /// <summary>
     /// Loads model.json (through <see cref="ModelSpecReader"/>) and the weights (model.safetensors) from a run folder, checking

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Backprop.Data;
+using Backprop.Distributed;
 using Backprop.NN;
 using Backprop.Optim;
 
@@ -12,8 +13,13 @@ namespace Backprop.Cli.Training;
 internal sealed record EpochResult(int Epoch, double TrainLoss, double ValLoss, double ValAccuracy, double Lr, double Seconds, int Updates,
     bool Partial = false, int Skipped = 0);
 
-/// <summary>The training loop shared by <c>train</c> and <c>compare</c>: mini-batches, optimizer, schedule, clipping, EMA.</summary>
-internal sealed partial class Trainer(Sequential model, SplitData data, TrainOptions options)
+/// <summary>
+/// The training loop shared by <c>train</c> and <c>compare</c>: mini-batches, optimizer, schedule, clipping, EMA. With a
+/// process group (<c>train --distributed</c>) the model is wrapped in <see cref="DistributedDataParallel"/>, each rank
+/// draws its batches of <c>BatchSize</c> through a <see cref="DistributedSampler"/>, and the epoch's metrics are summed
+/// over the ranks, so every rank sees the numbers of the whole global batch.
+/// </summary>
+internal sealed partial class Trainer(Sequential model, SplitData data, TrainOptions options, IProcessGroup? group = null)
 {
     private readonly CrossEntropyLoss lossFn = new();
 
@@ -24,9 +30,11 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
 
     public int TotalUpdates { get; private set; }
 
-    /// <summary>Shuffled mini-batches of the training part, seeded by <c>--seed</c>.</summary>
-    public DataLoader Loader { get; } = new(new TensorDataset(data.TrainX, data.TrainY),
-        options.BatchSize <= 0 ? data.TrainY.Numel : Math.Min(options.BatchSize, data.TrainY.Numel), shuffle: true, seed: options.Seed, recycleBatches: true);
+    /// <summary>Shuffled mini-batches of the training part, seeded by <c>--seed</c> (this rank's share with a process group).</summary>
+    public DataLoader Loader { get; } = DistributedRun.Loader(data, options, group);
+
+    /// <summary>The model the steps run through: the model itself, or its DistributedDataParallel wrapper.</summary>
+    private readonly Module net = group is null ? model : new DistributedDataParallel(model, group);
 
     /// <summary>The <c>--lr-schedule</c>, stepped once per epoch, or null.</summary>
     public IScheduler? Scheduler => lrSchedule ??= CreateScheduler();
@@ -44,6 +52,7 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
         for (int epoch = EpochsDone + 1; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
         {
             var clock = Stopwatch.StartNew();
+            (loader.Sampler as DistributedSampler)?.SetEpoch(epoch - 1);
             model.Train();
             double lossSum = 0; int seen = 0, b = 0, skipped = 0;
             foreach (var (x, y) in loader)
@@ -58,6 +67,7 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
                 onBatch?.Invoke(b, loader.Count, seen == 0 ? double.NaN : lossSum / seen, seen);
                 if (cancel.IsCancellationRequested) break;
             }
+            var epochSums = DistributedRun.Sum(group, lossSum, seen, skipped); // over all ranks: the global batches' mean
             if (seen == 0 && b > 0)
                 throw new DivergenceException(epoch, b, $"every batch of epoch {epoch} had a non-finite loss or gradient (the weights themselves may be NaN)", options);
             double lr = Optimizer.ParamGroups[0].Lr;
@@ -67,8 +77,8 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
             scheduler?.Step();
             plateau?.Step(valLoss);
             if (!cancel.IsCancellationRequested) EpochsDone = epoch; // a cut-short epoch is not a checkpointable one
-            yield return new EpochResult(epoch, lossSum / Math.Max(seen, 1), valLoss, valAcc, lr, clock.Elapsed.TotalSeconds, TotalUpdates,
-                Partial: b < loader.Count, Skipped: skipped);
+            yield return new EpochResult(epoch, epochSums[0] / Math.Max(epochSums[1], 1), valLoss, valAcc, lr, clock.Elapsed.TotalSeconds, TotalUpdates,
+                Partial: b < loader.Count, Skipped: (int)epochSums[2]);
         }
     }
 
@@ -82,7 +92,7 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
         using var anomaly = options.DetectAnomaly ? Autograd.DetectAnomaly() : (IDisposable?)null;
         x = Augment(x);
         Optimizer.ZeroGrad(setToNone: false);  // gradients stay allocated and are zeroed in place
-        var loss = lossFn.Forward(model.Forward(x), y);
+        var loss = lossFn.Forward(net.Forward(x), y);
         lossValue = loss.Item();
         if (!double.IsFinite(lossValue)) return NonFinite(epoch, step, $"the training loss is {lossValue}");
         try { loss.Backward(); }
@@ -113,24 +123,29 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
         return clone;
     }
 
-    /// <summary>Mean cross-entropy and accuracy on the validation part, in chunks of 1,000 rows (a CNN's activations for all of them at once would take gigabytes).</summary>
+    /// <summary>
+    /// Mean cross-entropy and accuracy on the validation part, in chunks of 1,000 rows (a CNN's activations for all of them
+    /// at once would take gigabytes); with a process group each rank evaluates every Size-th row and the sums are added up.
+    /// </summary>
     public (double Loss, double Accuracy) Evaluate(Sequential m)
     {
         m.Eval();
         using var noGrad = Autograd.NoGrad();
-        int n = data.ValY.Numel;
+        var (valX, valY) = DistributedRun.Shard(group, data.ValX, data.ValY);
+        int n = valY.Numel;
         double lossSum = 0, correct = 0;
         for (int start = 0; start < n; start += EvalChunk)
         {
             using var scope = new TensorScope();
             int count = Math.Min(EvalChunk, n - start);
-            var y = data.ValY.Narrow(0, start, count);
-            var logits = m.Forward(data.ValX.Narrow(0, start, count));
+            var y = valY.Narrow(0, start, count);
+            var logits = m.Forward(valX.Narrow(0, start, count));
             lossSum += lossFn.Forward(logits, y).Item() * count;
             correct += logits.ArgMax(1).Eq(y).Sum().Item();
         }
+        var sums = DistributedRun.Sum(group, lossSum, correct);
         m.Train();
-        return (lossSum / n, correct / n);
+        return (sums[0] / data.ValY.Numel, sums[1] / data.ValY.Numel);
     }
 
     private const int EvalChunk = 1000;

@@ -27,8 +27,11 @@ internal static class Engine
         int run = Interlocked.Increment(ref runCounter);
         var work = TakeWorkspace();
         var (discovered, stack, ready) = (work.Discovered, work.Stack, work.Ready);
+        //    Leaves with post-accumulate-grad hooks count their incoming edges too, so their hooks run once, after the last.
+        bool hooks = captureInputs is null;
         foreach (var r in roots)
-            if (r.GradFn is { } fn && fn.RunId != run) { Visit(fn, run, 0); discovered.Add(fn); stack.Push(fn); }
+            if (r.GradFn is { } fn) { if (fn.RunId != run) { Visit(fn, run, 0); discovered.Add(fn); stack.Push(fn); } }
+            else if (hooks && r.HasPostAccumulateGradHooks) CountHookEdge(r, run);
         while (stack.Count > 0)
             foreach (var e in stack.Pop().Edges)
                 if (e.Fn is { } next)
@@ -36,6 +39,7 @@ internal static class Engine
                     if (next.RunId != run) { Visit(next, run, 1); discovered.Add(next); stack.Push(next); }
                     else next.Dependencies++;
                 }
+                else if (hooks && e.Leaf is { HasPostAccumulateGradHooks: true } leaf) CountHookEdge(leaf, run);
 
         using var mode = Autograd.SetGradEnabled(createGraph);
         // Storages handed out as a .Grad (or given by the caller) are tagged with the run id: a gradient in one of
@@ -47,7 +51,11 @@ internal static class Engine
             var r = roots[i];
             var g = RootGradient(r, rootGrads?[i], i);
             if (r.GradFn is { } fn) Add(fn, g);
-            else Deliver(r, g, createGraph, captureInputs, captured, run);
+            else
+            {
+                Deliver(r, g, createGraph, captureInputs, captured, run);
+                if (r.HookRunId == run) HookEdgeDone(r, delivered: true);
+            }
         }
 
         // 2. Run nodes whose consumers have all been processed.
@@ -74,11 +82,15 @@ internal static class Engine
                     if (gi is not null) Add(next, gi);
                     if (--next.Dependencies == 0) ready.Push(next);
                 }
-                else if (e.Leaf is { } leaf && gi is not null)
+                else if (e.Leaf is { } leaf)
                 {
-                    if (!gi.Shape.SequenceEqual(leaf.Shape))
-                        throw new InvalidOperationException($"internal: {node.Name} produced a gradient of shape {gi.ShapeString} for an input of shape {leaf.ShapeString}.");
-                    Deliver(leaf, gi, createGraph, captureInputs, captured, run);
+                    if (gi is not null)
+                    {
+                        if (!gi.Shape.SequenceEqual(leaf.Shape))
+                            throw new InvalidOperationException($"internal: {node.Name} produced a gradient of shape {gi.ShapeString} for an input of shape {leaf.ShapeString}.");
+                        Deliver(leaf, gi, createGraph, captureInputs, captured, run);
+                    }
+                    if (leaf.HookRunId == run) HookEdgeDone(leaf, gi is not null);
                 }
             }
         }
@@ -110,6 +122,19 @@ internal static class Engine
         node.RunId = run;
         node.Dependencies = dependencies;
         node.PendingGrad = null;
+    }
+
+    private static void CountHookEdge(Tensor leaf, int run)
+    {
+        if (leaf.HookRunId != run) (leaf.HookRunId, leaf.HookEdgesPending, leaf.HookGotGradient) = (run, 0, false);
+        leaf.HookEdgesPending++;
+    }
+
+    /// <summary>One edge into a hooked leaf is processed; after the last, the hooks run if any gradient arrived.</summary>
+    private static void HookEdgeDone(Tensor leaf, bool delivered)
+    {
+        leaf.HookGotGradient |= delivered;
+        if (--leaf.HookEdgesPending == 0 && leaf.HookGotGradient) leaf.RunPostAccumulateGradHooks();
     }
 
     private static Tensor RootGradient(Tensor root, Tensor? given, int index)

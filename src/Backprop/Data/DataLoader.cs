@@ -9,18 +9,23 @@ namespace Backprop.Data;
 /// (see <see cref="TensorScope"/>) when the next batch is requested or the epoch ends, so a training loop allocates no
 /// new batch memory. Do not use a batch after that unless it was kept with <see cref="Tensor.DetachFromScope"/>: a
 /// recycled batch throws <see cref="ObjectDisposedException"/> (batches under 1 KiB are left to the GC and stay valid).
+/// A <c>sampler</c> (<see cref="ISampler"/>) decides the indices instead of <c>shuffle</c>, as in PyTorch.
 /// </summary>
 public sealed partial class DataLoader : IEnumerable<Tensor[]>
 {
     private readonly IDataset<Tensor[]> dataset;
     private readonly Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate;
     private readonly Generator generator;
+    private readonly ISampler? sampler;
 
     /// <summary>Creates the loader.</summary>
     public DataLoader(IDataset<Tensor[]> dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long seed = 0,
-        Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate = null, bool recycleBatches = false)
+        Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate = null, bool recycleBatches = false, ISampler? sampler = null)
     {
         if (batchSize <= 0) throw new ArgumentException($"DataLoader: batchSize must be positive, got {batchSize}.");
+        if (sampler is not null && shuffle)
+            throw new ArgumentException("DataLoader: sampler is mutually exclusive with shuffle; let the sampler shuffle (e.g. DistributedSampler(shuffle: true)).");
+        this.sampler = sampler;
         this.dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
@@ -29,6 +34,9 @@ public sealed partial class DataLoader : IEnumerable<Tensor[]>
         RecycleBatches = recycleBatches;
         generator = new Generator(seed);
     }
+
+    /// <summary>The sampler that orders the indices, or null (<c>loader.sampler</c>).</summary>
+    public ISampler? Sampler => sampler;
 
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }
@@ -43,18 +51,20 @@ public sealed partial class DataLoader : IEnumerable<Tensor[]>
     public bool DropLast { get; }
 
     /// <summary>Batches per epoch (<c>len(loader)</c>): the number of optimizer updates one epoch makes.</summary>
-    public int Count => DropLast ? dataset.Count / BatchSize : (dataset.Count + BatchSize - 1) / BatchSize;
+    public int Count => DropLast ? Samples / BatchSize : (Samples + BatchSize - 1) / BatchSize;
+
+    private int Samples => sampler?.Count ?? dataset.Count;
 
     /// <summary>Enumerates one epoch of batches.</summary>
     public IEnumerator<Tensor[]> GetEnumerator()
     {
-        int n = dataset.Count;
         int first = BeginEpoch();
-        var order = Shuffle ? DatasetSplits.Permutation(n, generator) : Enumerable.Range(0, n).ToArray();
+        int[] order = sampler is not null ? [.. sampler] : Shuffle ? DatasetSplits.Permutation(dataset.Count, generator) : Enumerable.Range(0, dataset.Count).ToArray();
+        int n = order.Length, batches = DropLast ? n / BatchSize : (n + BatchSize - 1) / BatchSize;
         var recycler = RecycleBatches ? TensorScope.Detached() : null;
         try
         {
-            for (int b = first; b < Count; b++)
+            for (int b = first; b < batches; b++)
             {
                 recycler?.Recycle();
                 position = b + 1;
