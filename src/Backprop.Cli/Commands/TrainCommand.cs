@@ -154,7 +154,7 @@ internal static class TrainCommand
                     best = e.ValAccuracy;
                     spec.BestEpoch = e.Epoch;
                     spec.BestValAccuracy = e.ValAccuracy;
-                    SafeTensors.Save(Path.Combine(dir, "best.safetensors"), trainer.EvaluationModel().StateDict(), Metadata(spec, e.Epoch));
+                    SafeTensors.Save(Path.Combine(dir, "best.safetensors"), trainer.EvaluationWeights(), Metadata(spec, e.Epoch));
                 }
                 if (trainer.EpochsDone == e.Epoch) trainer.SaveCheckpoint(Path.Combine(dir, RunFolder.CheckpointFile), Metadata(spec, e.Epoch));
             }
@@ -163,7 +163,7 @@ internal static class TrainCommand
 
         if (cancel.IsCancellationRequested) console.MarkupLine("[yellow]interrupted: stopped after the current batch; writing what was trained so far[/]");
         if (!writes) return App.Ok;
-        SafeTensors.Save(Path.Combine(dir, "model.safetensors"), trainer.EvaluationModel().StateDict(), Metadata(spec, results.Count));
+        SafeTensors.Save(Path.Combine(dir, "model.safetensors"), trainer.EvaluationWeights(), Metadata(spec, results.Count));
         spec.Save(dir);
         WriteMetrics(Path.Combine(dir, "metrics.csv"), results);
         if (results.Count > 0) Charts.Curves(Path.Combine(dir, "curves.png"), results, $"{data.Name}: {options.Optimizer}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize)}");

@@ -33,12 +33,21 @@ public static partial class Functional
 
     /// <summary>
     /// Binary cross-entropy on probabilities, −w[y·log x + (1−y)·log(1−x)] with the logs clamped at −100 as in PyTorch
-    /// (<c>F.binary_cross_entropy</c>).
+    /// (<c>F.binary_cross_entropy</c>), and PyTorch's gradient (x − y) / max(x(1 − x), 1e-12), finite at x = 0 and 1.
     /// </summary>
     public static Tensor BceLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         SameShape(target, input, "BceLoss");
-        var loss = -(target * input.Log().Clamp(min: -100) + (1 - target) * (1 - input).Log().Clamp(min: -100));
+        Tensor loss;
+        using (Autograd.NoGrad())
+            loss = -(target * input.Log().Clamp(min: -100) + (1 - target) * (1 - input).Log().Clamp(min: -100));
+        // PyTorch's dedicated rules: d/dx = (x − y) / max(x(1 − x), 1e-12), finite where a probability is exactly 0 or 1
+        // (the chain rule through log would give 0·∞ = NaN there); d/dy = log(1 − x) − log(x).
+        loss = Node.Record(loss, "BinaryCrossEntropyBackward", [input, target], g =>
+        [
+            input.RequiresGrad ? g * (input - target) / (input * (1 - input)).Clamp(min: 1e-12) : null,
+            target.RequiresGrad ? g * ((1 - input).Log() - input.Log()) : null,
+        ], input, target);
         if (weight is not null) loss = loss * weight;
         return Reduce(loss, reduction);
     }
