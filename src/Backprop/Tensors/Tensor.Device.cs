@@ -5,6 +5,9 @@ public partial class Tensor
     /// <summary>The device holding this tensor's numbers (<c>tensor.device</c>).</summary>
     public Device Device => Storage.Device;
 
+    /// <summary>This tensor as a backend sees it: storage, shape, strides, offset, dtype.</summary>
+    internal Backends.TensorView Layout => new(Storage, shape, strides, Offset, DType);
+
     /// <summary>
     /// This tensor on <paramref name="device"/> (<c>tensor.to(device)</c>): itself when it is already there, otherwise a
     /// copy whose gradient flows back to this tensor. This build computes on the CPU only; any other device throws

@@ -1,0 +1,48 @@
+namespace Backprop.Backends;
+
+/// <summary>
+/// The primitives a device implements (candle's <c>BackendStorage</c>, tinygrad's runtime): ops, autograd, nn and optim
+/// reach the numbers only through these, after <see cref="Backend.Of(string, Tensor, Tensor)"/> has checked that all
+/// operands live on one device. Every method runs one whole op (dispatch once per op, never per element); the dtype
+/// switch happens inside the implementation. Outputs are allocated by the caller and passed as views.
+/// </summary>
+/// <remarks>
+/// This first cut holds the fused primitives of the training hot path (optimizer steps, first-order activation
+/// backward, softmax, cross-entropy's gradient) and dtype conversion; elementwise arithmetic, reductions, GEMM, indexing
+/// and copies still call the CPU kernels from <c>Ops/</c> and join this interface next (see docs/ARCHITECTURE.md).
+/// </remarks>
+internal interface IBackend
+{
+    /// <summary>The device whose memory this backend computes on.</summary>
+    Device Device { get; }
+
+    /// <summary>One Adam/AdamW step in place over contiguous tensors of one floating dtype (PyTorch's float-op order).</summary>
+    void AdamStep(in TensorView param, in TensorView grad, in TensorView expAvg, in TensorView expAvgSq, in TensorView maxExpAvgSq, in AdamHyper hyper);
+
+    /// <summary>One SGD step in place over contiguous tensors of one floating dtype.</summary>
+    void SgdStep(in TensorView param, in TensorView grad, in TensorView buffer, in SgdHyper hyper);
+
+    /// <summary>d = g·f′ computed from the activation's output y (contiguous, one dtype), into <paramref name="result"/>.</summary>
+    void ActivationBackward(ActivationKind kind, in TensorView grad, in TensorView output, in TensorView result);
+
+    /// <summary>Softmax (or log-softmax) of a contiguous tensor viewed as [outer, size, inner] along the middle dimension.</summary>
+    void Softmax(in TensorView input, int outer, int size, int inner, in TensorView output, bool log);
+
+    /// <summary>
+    /// Cross-entropy's gradient in place: <paramref name="probabilities"/> [n, classes] becomes coefₙ·(p − onehot(targetₙ)).
+    /// <paramref name="target"/> is Int64 [n] (valid indices), <paramref name="coef"/> [n] in the probabilities' dtype.
+    /// </summary>
+    void SubtractOneHotAndScale(in TensorView probabilities, in TensorView target, in TensorView coef);
+
+    /// <summary>Converts a contiguous tensor into a contiguous tensor of another dtype (same number of elements).</summary>
+    void Convert(in TensorView source, in TensorView destination);
+}
+
+/// <summary>The activations with a fused first-order backward.</summary>
+internal enum ActivationKind { Relu, Sigmoid, Tanh }
+
+/// <summary>Adam's per-step scalars: stepSize = lr / (1 − β₁ᵗ), bc2Sqrt = √(1 − β₂ᵗ).</summary>
+internal readonly record struct AdamHyper(double Beta1, double Beta2, double StepSize, double BiasCorrection2Sqrt, double Eps, bool Amsgrad);
+
+/// <summary>SGD's scalars; <c>FirstStep</c> initialises the momentum buffer with the gradient.</summary>
+internal readonly record struct SgdHyper(double Lr, double Momentum, double Dampening, double WeightDecay, bool Nesterov, bool FirstStep);
