@@ -36,7 +36,37 @@ internal interface IBackend
 
     /// <summary>Converts a contiguous tensor into a contiguous tensor of another dtype (same number of elements).</summary>
     void Convert(in TensorView source, in TensorView destination);
+
+    /// <summary>
+    /// One product C (+)= A·B of floating <paramref name="dtype"/>: A is m×k, B is k×n, both read through their strides
+    /// (a transpose is a stride swap, never a copy), C is written row by row with row stride <c>c.RowStride</c>.
+    /// </summary>
+    void Gemm(DType dtype, in Strided2D a, in Strided2D b, in Strided2D c, int m, int k, int n, bool accumulate);
+
+    /// <summary>Copies the contiguous row <paramref name="row"/> [m] into every row of the contiguous <paramref name="matrix"/> [n, m].</summary>
+    void FillRows(in TensorView row, in TensorView matrix);
+
+    /// <summary>Sum of all elements of a contiguous tensor into the 0-d <paramref name="output"/>.</summary>
+    void SumAll(in TensorView input, in TensorView output);
+
+    /// <summary>Sum of a contiguous tensor viewed as [outer, size, inner] over the middle dimension into [outer, inner].</summary>
+    void Sum(in TensorView input, int outer, int size, int inner, in TensorView output);
+
+    /// <summary>Max (or min) over the middle of [outer, size, inner] with the first index where it occurs (Int64).</summary>
+    void MaxMin(in TensorView input, int outer, int size, int inner, in TensorView values, in TensorView indices, bool max);
+
+    /// <summary>Divides a contiguous floating tensor by <paramref name="divisor"/> in place (the mean's last step).</summary>
+    void DivideInPlace(in TensorView tensor, int divisor);
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="destination"/> element by element through both views' strides
+    /// (same shape and dtype; a source stride of 0 repeats, as after <c>Expand</c>).
+    /// </summary>
+    void CopyStrided(in TensorView source, in TensorView destination);
 }
+
+/// <summary>A strided matrix operand of <see cref="IBackend.Gemm"/>: element (i, j) is at <c>Offset + i·RowStride + j·ColStride</c>.</summary>
+internal readonly record struct Strided2D(Storage Storage, int Offset, int RowStride, int ColStride);
 
 /// <summary>The activations with a fused first-order backward.</summary>
 internal enum ActivationKind { Relu, Sigmoid, Tanh }

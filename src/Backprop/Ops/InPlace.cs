@@ -50,12 +50,7 @@ public partial class Tensor
     internal Tensor CopyFrom(Tensor source)
     {
         var src = source.Detach().To(DType).Expand(shape);
-        switch (Storage.Data)
-        {
-            case float[] f: CopyKernels.Copy(src.Array<float>(), src.Offset, src.strides, f, Offset, strides, shape); break;
-            case double[] d: CopyKernels.Copy(src.Array<double>(), src.Offset, src.strides, d, Offset, strides, shape); break;
-            case long[] l: CopyKernels.Copy(src.Array<long>(), src.Offset, src.strides, l, Offset, strides, shape); break;
-        }
+        Backends.Backend.Of("Copy_", src, this).CopyStrided(src.Layout, Layout);
         BumpVersion();
         return this;
     }

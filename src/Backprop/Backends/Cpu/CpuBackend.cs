@@ -6,7 +6,7 @@ namespace Backprop.Backends.Cpu;
 /// The CPU backend: managed arrays, the kernels under <c>Backends/Cpu/Kernels/</c> and the worker threads. It alone
 /// switches on dtype and takes raw spans; each primitive dispatches once and runs a whole op.
 /// </summary>
-internal sealed class CpuBackend : IBackend
+internal sealed partial class CpuBackend : IBackend
 {
     /// <summary>The one instance (the CPU is one device).</summary>
     public static CpuBackend Instance { get; } = new();
@@ -79,6 +79,16 @@ internal sealed class CpuBackend : IBackend
         int classes = probabilities.Shape[1];
         if (probabilities.DType == DType.Float32) FusedKernels.SubtractOneHotAndScale(Span<float>(probabilities), classes, Span<long>(target), Span<float>(coef));
         else FusedKernels.SubtractOneHotAndScale(Span<double>(probabilities), classes, Span<long>(target), Span<double>(coef));
+    }
+
+    public void CopyStrided(in TensorView source, in TensorView destination)
+    {
+        switch (destination.Storage.Data)
+        {
+            case float[] f: CopyKernels.Copy((float[])source.Storage.Data, source.Offset, source.Strides, f, destination.Offset, destination.Strides, destination.Shape); break;
+            case double[] d: CopyKernels.Copy((double[])source.Storage.Data, source.Offset, source.Strides, d, destination.Offset, destination.Strides, destination.Shape); break;
+            case long[] l: CopyKernels.Copy((long[])source.Storage.Data, source.Offset, source.Strides, l, destination.Offset, destination.Strides, destination.Shape); break;
+        }
     }
 
     public void Convert(in TensorView source, in TensorView destination)
