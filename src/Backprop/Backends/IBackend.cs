@@ -63,6 +63,22 @@ internal interface IBackend
     /// (same shape and dtype; a source stride of 0 repeats, as after <c>Expand</c>).
     /// </summary>
     void CopyStrided(in TensorView source, in TensorView destination);
+
+    /// <summary>y = op(x) elementwise over a contiguous floating tensor into a contiguous one.</summary>
+    void Map(in UnaryOp op, in TensorView input, in TensorView output);
+
+    /// <summary>
+    /// y = a ∘ b with broadcasting: <paramref name="a"/> and <paramref name="b"/> keep their own shapes and strides and
+    /// are broadcast to <paramref name="output"/>'s (contiguous) shape; all three have one dtype. The output may be
+    /// <paramref name="a"/> itself (an in-place update of a contiguous tensor by a same-shaped one).
+    /// </summary>
+    void Binary(BinaryKind kind, in TensorView a, in TensorView b, in TensorView output);
+
+    /// <summary>y = x ∘ s for a contiguous floating tensor and a constant (+, −, ×, ÷), with s rounded to the dtype first.</summary>
+    void BinaryScalar(BinaryKind kind, in TensorView input, double scalar, in TensorView output);
+
+    /// <summary>y = mask ≠ 0 ? a : b, all three views already broadcast to <paramref name="output"/>'s shape, one dtype.</summary>
+    void Where(in TensorView mask, in TensorView a, in TensorView b, in TensorView output);
 }
 
 /// <summary>A strided matrix operand of <see cref="IBackend.Gemm"/>: element (i, j) is at <c>Offset + i·RowStride + j·ColStride</c>.</summary>

@@ -1,5 +1,4 @@
 using Backprop.Backends;
-using Backprop.Kernels;
 
 namespace Backprop;
 
@@ -9,21 +8,21 @@ public partial class Tensor
     /// <summary>Logistic sigmoid 1/(1+e⁻ˣ) (<c>torch.sigmoid</c>).</summary>
     public Tensor Sigmoid()
     {
-        var y = Map(new SigmoidOp(), "Sigmoid");
+        var y = Map(new UnaryOp(UnaryKind.Sigmoid), "Sigmoid");
         return Node.Record(y, "SigmoidBackward", [this], g => [Autograd.IsGradEnabled ? g * y * (1 - y) : FusedGrad(g, y, ActivationKind.Sigmoid)], y);
     }
 
     /// <summary>Hyperbolic tangent (<c>torch.tanh</c>).</summary>
     public Tensor Tanh()
     {
-        var y = Map(new TanhOp(), "Tanh");
+        var y = Map(new UnaryOp(UnaryKind.Tanh), "Tanh");
         return Node.Record(y, "TanhBackward", [this], g => [Autograd.IsGradEnabled ? g * (1 - y * y) : FusedGrad(g, y, ActivationKind.Tanh)], y);
     }
 
     /// <summary>max(x, 0) (<c>torch.relu</c>); the gradient at 0 is 0.</summary>
     public Tensor Relu()
     {
-        var y = Map(new ReluOp(), "Relu");
+        var y = Map(new UnaryOp(UnaryKind.Relu), "Relu");
         return Node.Record(y, "ReluBackward", [this], g => [Autograd.IsGradEnabled ? g * (y > 0) : FusedGrad(g, y, ActivationKind.Relu)], y);
     }
 
@@ -38,7 +37,7 @@ public partial class Tensor
 
     /// <summary>x for x &gt; 0, else slope·x (<c>torch.nn.functional.leaky_relu</c>).</summary>
     public Tensor LeakyRelu(double negativeSlope = 0.01) =>
-        Node.Record(Map(new LeakyReluOp(negativeSlope), "LeakyRelu"), "LeakyReluBackward", [this], g =>
+        Node.Record(Map(new UnaryOp(UnaryKind.LeakyRelu, negativeSlope), "LeakyRelu"), "LeakyReluBackward", [this], g =>
         {
             var positive = this > 0;
             return [g * (positive + (1 - positive) * negativeSlope)];
@@ -75,7 +74,7 @@ public partial class Tensor
             "tanh" => true,
             _ => throw new ArgumentException($"Gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\"."),
         };
-        return Node.Record(Map(new GeluOp(tanh), "Gelu"), "GeluBackward", [this], g => [g * GeluDerivative(tanh)], this);
+        return Node.Record(Map(new UnaryOp(tanh ? UnaryKind.GeluTanh : UnaryKind.Gelu), "Gelu"), "GeluBackward", [this], g => [g * GeluDerivative(tanh)], this);
     }
 
     private Tensor GeluDerivative(bool tanh)

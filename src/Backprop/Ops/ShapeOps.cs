@@ -1,4 +1,3 @@
-using Backprop.Kernels;
 
 namespace Backprop;
 
