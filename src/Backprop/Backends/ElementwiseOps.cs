@@ -8,3 +8,6 @@ internal readonly record struct UnaryOp(UnaryKind Kind, double A = 0, double B =
 
 /// <summary>The broadcasting binary ops a backend implements; comparisons give 1/0 in the operands' dtype.</summary>
 internal enum BinaryKind { Add, Sub, Mul, Div, Max, Min, Eq, Ne, Lt, Le, Gt, Ge }
+
+/// <summary>The index-driven primitive <see cref="IBackend.Scatter"/> performs.</summary>
+internal enum ScatterKind { Gather, Scatter, ScatterAdd }

@@ -79,6 +79,21 @@ internal interface IBackend
 
     /// <summary>y = mask ≠ 0 ? a : b, all three views already broadcast to <paramref name="output"/>'s shape, one dtype.</summary>
     void Where(in TensorView mask, in TensorView a, in TensorView b, in TensorView output);
+
+    /// <summary>
+    /// Rows of the contiguous [outer, size, inner] <paramref name="input"/> picked along the middle dimension by the
+    /// contiguous Int64 <paramref name="index"/> (valid entries) into the contiguous [outer, index, inner] output.
+    /// </summary>
+    void IndexSelect(in TensorView input, int outer, int size, int inner, in TensorView index, in TensorView output);
+
+    /// <summary>Adds the contiguous [outer, index, inner] <paramref name="source"/> into rows <paramref name="index"/> of the contiguous [outer, size, inner] <paramref name="target"/>.</summary>
+    void IndexAdd(in TensorView target, int outer, int size, int inner, in TensorView index, in TensorView source);
+
+    /// <summary>
+    /// Gather (other[i] = self[i with dim ← index[i]]) or Scatter(Add) (self[i with dim ← index[i]] (+)= other[i]) over every
+    /// element of the contiguous Int64 <paramref name="index"/>; <paramref name="self"/> and <paramref name="other"/> are contiguous.
+    /// </summary>
+    void Scatter(ScatterKind kind, in TensorView self, in TensorView other, in TensorView index, int dim);
 }
 
 /// <summary>A strided matrix operand of <see cref="IBackend.Gemm"/>: element (i, j) is at <c>Offset + i·RowStride + j·ColStride</c>.</summary>
