@@ -7,9 +7,9 @@ namespace Backprop.Backends;
 /// switch happens inside the implementation. Outputs are allocated by the caller and passed as views.
 /// </summary>
 /// <remarks>
-/// This first cut holds the fused primitives of the training hot path (optimizer steps, first-order activation
-/// backward, softmax, cross-entropy's gradient) and dtype conversion; elementwise arithmetic, reductions, GEMM, indexing
-/// and copies still call the CPU kernels from <c>Ops/</c> and join this interface next (see docs/ARCHITECTURE.md).
+/// Every op in <c>Ops/</c>, <c>NN/</c> and <c>Optim/</c> reaches numbers through these. Still missing for a device whose
+/// memory the host cannot read: upload/download primitives for the data in/out paths (<c>FromArray</c>, <c>ToArray</c>,
+/// <c>Item</c>, SafeTensors), which read CPU memory directly today (see docs/ARCHITECTURE.md).
 /// </remarks>
 internal interface IBackend
 {
