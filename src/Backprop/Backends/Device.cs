@@ -79,7 +79,7 @@ public readonly record struct Device
     /// </summary>
     internal static void CheckSame(Device a, Device b, string op)
     {
-        if (a != b)
+        if (a.Kind != b.Kind || a.Index != b.Index)
             throw new InvalidOperationException(
                 $"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}! " +
                 $"(in {op}; move them to one device with To(device))");

@@ -24,32 +24,39 @@ internal sealed partial class CpuBackend : IBackend
     public void AdamStep(in TensorView param, in TensorView grad, in TensorView expAvg, in TensorView expAvgSq, in TensorView maxExpAvgSq, in AdamHyper h)
     {
         // Split across threads when large; every element's arithmetic is the same, so results do not depend on the split.
+        // Small parameters run inline without a closure (WorkerPool.For would run them as one range anyway).
+        if (param.Numel < 2 * ParallelGrain) { AdamRange(param, grad, expAvg, expAvgSq, maxExpAvgSq, h, 0, param.Numel); return; }
         TensorView p = param, g = grad, m = expAvg, v = expAvgSq, vmax = maxExpAvgSq;
         var hyper = h;
-        WorkerPool.For(p.Numel, ParallelGrain, (i, n) =>
-        {
-            if (p.DType == DType.Float32)
-                FusedKernels.Adam(Span<float>(p).Slice(i, n), Span<float>(g).Slice(i, n), Span<float>(m).Slice(i, n), Span<float>(v).Slice(i, n),
-                    Span<float>(vmax).Slice(i, n), hyper.Beta1, hyper.Beta2, hyper.StepSize, hyper.BiasCorrection2Sqrt, hyper.Eps, hyper.Amsgrad);
-            else
-                FusedKernels.Adam(Span<double>(p).Slice(i, n), Span<double>(g).Slice(i, n), Span<double>(m).Slice(i, n), Span<double>(v).Slice(i, n),
-                    Span<double>(vmax).Slice(i, n), hyper.Beta1, hyper.Beta2, hyper.StepSize, hyper.BiasCorrection2Sqrt, hyper.Eps, hyper.Amsgrad);
-        });
+        WorkerPool.For(p.Numel, ParallelGrain, (i, n) => AdamRange(p, g, m, v, vmax, hyper, i, n));
+    }
+
+    private static void AdamRange(in TensorView p, in TensorView g, in TensorView m, in TensorView v, in TensorView vmax, in AdamHyper h, int i, int n)
+    {
+        if (p.DType == DType.Float32)
+            FusedKernels.Adam(Span<float>(p).Slice(i, n), Span<float>(g).Slice(i, n), Span<float>(m).Slice(i, n), Span<float>(v).Slice(i, n),
+                Span<float>(vmax).Slice(i, n), h.Beta1, h.Beta2, h.StepSize, h.BiasCorrection2Sqrt, h.Eps, h.Amsgrad);
+        else
+            FusedKernels.Adam(Span<double>(p).Slice(i, n), Span<double>(g).Slice(i, n), Span<double>(m).Slice(i, n), Span<double>(v).Slice(i, n),
+                Span<double>(vmax).Slice(i, n), h.Beta1, h.Beta2, h.StepSize, h.BiasCorrection2Sqrt, h.Eps, h.Amsgrad);
     }
 
     public void SgdStep(in TensorView param, in TensorView grad, in TensorView buffer, in SgdHyper h)
     {
+        if (param.Numel < 2 * ParallelGrain) { SgdRange(param, grad, buffer, h, 0, param.Numel); return; }
         TensorView p = param, g = grad, b = buffer;
         var hyper = h;
-        WorkerPool.For(p.Numel, ParallelGrain, (i, n) =>
-        {
-            if (p.DType == DType.Float32)
-                FusedKernels.Sgd(Span<float>(p).Slice(i, n), Span<float>(g).Slice(i, n), Span<float>(b).Slice(i, n),
-                    hyper.Lr, hyper.Momentum, hyper.Dampening, hyper.WeightDecay, hyper.Nesterov, hyper.FirstStep);
-            else
-                FusedKernels.Sgd(Span<double>(p).Slice(i, n), Span<double>(g).Slice(i, n), Span<double>(b).Slice(i, n),
-                    hyper.Lr, hyper.Momentum, hyper.Dampening, hyper.WeightDecay, hyper.Nesterov, hyper.FirstStep);
-        });
+        WorkerPool.For(p.Numel, ParallelGrain, (i, n) => SgdRange(p, g, b, hyper, i, n));
+    }
+
+    private static void SgdRange(in TensorView p, in TensorView g, in TensorView b, in SgdHyper h, int i, int n)
+    {
+        if (p.DType == DType.Float32)
+            FusedKernels.Sgd(Span<float>(p).Slice(i, n), Span<float>(g).Slice(i, n), Span<float>(b).Slice(i, n),
+                h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
+        else
+            FusedKernels.Sgd(Span<double>(p).Slice(i, n), Span<double>(g).Slice(i, n), Span<double>(b).Slice(i, n),
+                h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.FirstStep);
     }
 
     public void ActivationBackward(ActivationKind kind, in TensorView grad, in TensorView output, in TensorView result)
