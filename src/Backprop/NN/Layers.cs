@@ -133,8 +133,11 @@ public sealed class Dropout : Module
     /// <summary>Drop probability.</summary>
     public double P { get; }
 
-    /// <summary>The generator the masks come from; a checkpoint saves its state so a resumed run draws the same masks.</summary>
-    public Generator Generator => generator;
+    /// <summary>
+    /// The generator the masks come from (<see cref="Generator.Default"/> unless one was passed); a checkpoint saves its
+    /// state so a resumed run draws the same masks.
+    /// </summary>
+    public Generator Generator => generator ?? Generator.Default;
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.Dropout(input, P, IsTraining, generator);
