@@ -22,7 +22,16 @@ internal sealed partial class CpuBackend
             case UnaryKind.Clamp: Map(new ClampOp(op.A, op.B), input, output); break;
             case UnaryKind.Gelu: Map(new GeluOp(false), input, output); break;
             case UnaryKind.GeluTanh: Map(new GeluOp(true), input, output); break;
-            default: Map(new ErfOp(), input, output); break;
+            case UnaryKind.Erf: Map(new ErfOp(), input, output); break;
+            case UnaryKind.Log1p: Map(new Log1pOp(), input, output); break;
+            case UnaryKind.Expm1: Map(new Expm1Op(), input, output); break;
+            case UnaryKind.Sin: Map(new SinOp(), input, output); break;
+            case UnaryKind.Cos: Map(new CosOp(), input, output); break;
+            case UnaryKind.Floor: Map(new FloorOp(), input, output); break;
+            case UnaryKind.Ceil: Map(new CeilOp(), input, output); break;
+            case UnaryKind.Round: Map(new RoundOp(), input, output); break;
+            case UnaryKind.Reciprocal: Map(new ReciprocalOp(), input, output); break;
+            default: Map(new RsqrtOp(), input, output); break;
         }
     }
 
@@ -47,7 +56,8 @@ internal sealed partial class CpuBackend
             case BinaryKind.Lt: Binary<LtOp>(a, b, output); break;
             case BinaryKind.Le: Binary<LeOp>(a, b, output); break;
             case BinaryKind.Gt: Binary<GtOp>(a, b, output); break;
-            default: Binary<GeOp>(a, b, output); break;
+            case BinaryKind.Ge: Binary<GeOp>(a, b, output); break;
+            default: Binary<PowOp>(a, b, output); break;
         }
     }
 
