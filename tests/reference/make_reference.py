@@ -208,8 +208,20 @@ def losses():
     dump("losses.json", {"tensors": serial, "cases": cases})
 
 
+# ---------------------------------------------------------------- saturated binary cross-entropy
+def bce_saturated():
+    # Float32 sigmoid rounds to exactly 1 at z = 20: PyTorch's dedicated backward (x - y) / max(x(1 - x), 1e-12)
+    # gives a finite gradient where the composed chain rule through log gives NaN.
+    z = torch.tensor([20.0, -2.0], dtype=torch.float32, requires_grad=True)
+    target = torch.tensor([1.0, 0.0], dtype=torch.float32)
+    loss = torch.nn.functional.binary_cross_entropy(torch.sigmoid(z), target)
+    loss.backward()
+    dump("bce_saturated.json", {"logits": flat(z), "target": flat(target), "loss": float(loss), "grad": flat(z.grad)})
+
+
 if __name__ == "__main__":
+    import sys
     print("torch", torch.__version__)
-    optimizers()
-    schedulers()
-    losses()
+    # With arguments, only the named sections run (e.g. `make_reference.py bce_saturated`).
+    for section in sys.argv[1:] or ["optimizers", "schedulers", "losses", "bce_saturated"]:
+        globals()[section]()

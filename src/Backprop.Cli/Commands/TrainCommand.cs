@@ -183,7 +183,7 @@ internal static class TrainCommand
                 console.MarkupLine($"epoch {e.Epoch,3}/{options.Epochs}  loss {Options.F(e.TrainLoss)}  val_loss {Options.F(e.ValLoss)}  " +
                     $"val_acc [bold]{e.ValAccuracy:P2}[/]  lr {e.Lr:G3}  {e.Seconds:F2}s{(e.Skipped > 0 ? $"  skipped {e.Skipped} non-finite batch(es)" : "")}{(e.Partial ? "  (partial: interrupted)" : "")}");
                 if (run is null) continue;
-                last = Copy(trainer.EvaluationModel());
+                last = Copy(trainer.EvaluationWeights());
                 // Written in the real folder as the run goes, each file atomically; model.json only at the end.
                 if (e.ValAccuracy > best) // the trainer yields only finite validation numbers
                 {
@@ -208,7 +208,7 @@ internal static class TrainCommand
         }
         if (cancel.IsCancellationRequested) console.MarkupLine("[yellow]interrupted: stopped after the current batch; writing what was trained so far[/]");
         if (run is null) { if (diverged is not null) throw diverged; return cancel.IsCancellationRequested ? App.Interrupted : App.Ok; }
-        SafeTensors.Save(run["model.safetensors"], last ?? Copy(trainer.EvaluationModel()), Metadata(spec, results[^1].Epoch));
+        SafeTensors.Save(run["model.safetensors"], last ?? Copy(trainer.EvaluationWeights()), Metadata(spec, results[^1].Epoch));
         WriteMetrics(run["metrics.csv"], results);
         Charts.Curves(run["curves.png"], results, $"{data.Name}: {options.Optimizer}, batch {(options.BatchSize == 0 ? "full" : options.BatchSize)}");
         run.BeforeWrite();
@@ -248,7 +248,7 @@ internal static class TrainCommand
         }
     }
 
-    private static Dictionary<string, Tensor> Copy(Sequential model) => model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+    private static Dictionary<string, Tensor> Copy(IReadOnlyDictionary<string, Tensor> weights) => weights.ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
 
     private static Dictionary<string, string> Metadata(ModelSpec spec, int epoch) => new()
     {

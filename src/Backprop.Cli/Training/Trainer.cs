@@ -19,7 +19,7 @@ internal sealed record EpochResult(int Epoch, double TrainLoss, double ValLoss, 
 /// draws its batches of <c>BatchSize</c> through a <see cref="DistributedSampler"/>, and the epoch's metrics are summed
 /// over the ranks, so every rank sees the numbers of the whole global batch.
 /// </summary>
-internal sealed partial class Trainer(Sequential model, SplitData data, TrainOptions options, IProcessGroup? group = null)
+internal sealed partial class Trainer(Module model, SplitData data, TrainOptions options, IProcessGroup? group = null)
 {
     private readonly CrossEntropyLoss lossFn = new();
 
@@ -71,7 +71,7 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
             if (seen == 0 && b > 0)
                 throw new DivergenceException(epoch, b, $"every batch of epoch {epoch} had a non-finite loss or gradient (the weights themselves may be NaN)", options);
             double lr = Optimizer.ParamGroups[0].Lr;
-            var (valLoss, valAcc) = Evaluate(EvaluationModel());
+            var (valLoss, valAcc) = EvaluateWithEvaluationWeights();
             if (!double.IsFinite(valLoss))
                 throw new DivergenceException(epoch, b, $"the validation loss is {valLoss} after the epoch", options);
             scheduler?.Step();
@@ -113,21 +113,29 @@ internal sealed partial class Trainer(Sequential model, SplitData data, TrainOpt
     private bool NonFinite(int epoch, int step, string what) =>
         options.OnNan == "skip-batch" ? false : throw new DivergenceException(epoch, step, what, options);
 
-    /// <summary>The weights evaluation uses: the EMA copy when enabled, else the model itself.</summary>
-    public Sequential EvaluationModel()
+    /// <summary>The weights evaluation and checkpoints use: the EMA average when enabled, else the model's own.</summary>
+    public IReadOnlyDictionary<string, Tensor> EvaluationWeights() =>
+        Ema is { NumAveraged: > 0 } ? Ema.StateDict() : model.StateDict();
+
+    /// <summary>
+    /// <see cref="Evaluate"/> with <see cref="EvaluationWeights"/>: the EMA average is loaded into the model for the
+    /// evaluation and the training weights are put back afterwards, so it works for any module (no copy of the
+    /// architecture is needed).
+    /// </summary>
+    public (double Loss, double Accuracy) EvaluateWithEvaluationWeights()
     {
-        if (Ema is null || Ema.NumAveraged == 0) return model;
-        // Same layers with fresh Linear weights (activations are stateless and shared), loaded with the average.
-        var clone = new Sequential([.. Enumerable.Range(0, model.Count).Select(i => model[i] is Linear l ? new Linear(l.InFeatures, l.OutFeatures, generator: new Generator(0)) : model[i])]);
-        Ema.CopyTo(clone);
-        return clone;
+        if (Ema is not { NumAveraged: > 0 }) return Evaluate(model);
+        var own = model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+        Ema.CopyTo(model);
+        try { return Evaluate(model); }
+        finally { model.LoadStateDict(own); }
     }
 
     /// <summary>
     /// Mean cross-entropy and accuracy on the validation part, in chunks of 1,000 rows (a CNN's activations for all of them
     /// at once would take gigabytes); with a process group each rank evaluates every Size-th row and the sums are added up.
     /// </summary>
-    public (double Loss, double Accuracy) Evaluate(Sequential m)
+    public (double Loss, double Accuracy) Evaluate(Module m)
     {
         m.Eval();
         using var noGrad = Autograd.NoGrad();

@@ -115,25 +115,29 @@ public sealed class Identity : Module
 
 /// <summary>
 /// Zeroes each element with probability p in training and scales the rest by 1/(1−p); does nothing in eval mode
-/// (<c>torch.nn.Dropout</c>). Masks come from its own seeded generator.
+/// (<c>torch.nn.Dropout</c>). Masks are drawn from <see cref="Generator.Default"/>, as in PyTorch, so two dropout
+/// layers draw different masks; pass a <see cref="Generator"/> to give a layer a stream of its own.
 /// </summary>
 public sealed class Dropout : Module
 {
-    private readonly Generator generator;
+    private readonly Generator? generator;
 
-    /// <summary>Creates the layer with drop probability <paramref name="p"/>.</summary>
-    public Dropout(double p = 0.5, long seed = 0)
+    /// <summary>Creates the layer with drop probability <paramref name="p"/>; masks come from <paramref name="generator"/>, else the default generator.</summary>
+    public Dropout(double p = 0.5, Generator? generator = null)
     {
         if (p < 0 || p > 1) throw new ArgumentException($"Dropout probability has to be between 0 and 1, but got {p}.");
         P = p;
-        generator = new Generator(seed);
+        this.generator = generator;
     }
 
     /// <summary>Drop probability.</summary>
     public double P { get; }
 
-    /// <summary>The generator the masks come from; a checkpoint saves its state so a resumed run draws the same masks.</summary>
-    public Generator Generator => generator;
+    /// <summary>
+    /// The generator the masks come from (<see cref="Generator.Default"/> unless one was passed); a checkpoint saves its
+    /// state so a resumed run draws the same masks.
+    /// </summary>
+    public Generator Generator => generator ?? Generator.Default;
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.Dropout(input, P, IsTraining, generator);

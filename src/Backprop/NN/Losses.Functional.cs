@@ -33,12 +33,21 @@ public static partial class Functional
 
     /// <summary>
     /// Binary cross-entropy on probabilities, −w[y·log x + (1−y)·log(1−x)] with the logs clamped at −100 as in PyTorch
-    /// (<c>F.binary_cross_entropy</c>).
+    /// (<c>F.binary_cross_entropy</c>), and PyTorch's gradient (x − y) / max(x(1 − x), 1e-12), finite at x = 0 and 1.
     /// </summary>
     public static Tensor BceLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         SameShape(target, input, "BceLoss");
-        var loss = -(target * input.Log().Clamp(min: -100) + (1 - target) * (1 - input).Log().Clamp(min: -100));
+        Tensor loss;
+        using (Autograd.NoGrad())
+            loss = -(target * input.Log().Clamp(min: -100) + (1 - target) * (1 - input).Log().Clamp(min: -100));
+        // PyTorch's dedicated rules: d/dx = (x − y) / max(x(1 − x), 1e-12), finite where a probability is exactly 0 or 1
+        // (the chain rule through log would give 0·∞ = NaN there); d/dy = log(1 − x) − log(x).
+        loss = Node.Record(loss, "BinaryCrossEntropyBackward", [input, target], g =>
+        [
+            input.RequiresGrad ? g * (input - target) / (input * (1 - input)).Clamp(min: 1e-12) : null,
+            target.RequiresGrad ? g * ((1 - input).Log() - input.Log()) : null,
+        ], input, target);
         if (weight is not null) loss = loss * weight;
         return Reduce(loss, reduction);
     }
@@ -116,52 +125,22 @@ public static partial class Functional
     private static Tensor FusedCrossEntropy(Tensor logits, Tensor target, Tensor? weight, long ignoreIndex, Reduction reduction, int[] restore)
     {
         Tensor logp, picked, w;
+        Tensor? norm;
         using (Autograd.NoGrad())
         {
             logp = logits.Detach().LogSoftmax(1);
             (picked, w) = PickTargets(logp, target, weight, ignoreIndex, "CrossEntropy");
+            norm = reduction == Reduction.Mean ? w.Sum() : null; // stays a tensor: no host round-trip
         }
         var perSample = -(picked * w);
-        var norm = reduction == Reduction.Mean ? w.Sum().Item() : 1.0;
         var loss = reduction switch
         {
-            Reduction.Mean => perSample.Sum() / norm,
+            Reduction.Mean => perSample.Sum() / norm!,
             Reduction.Sum => perSample.Sum(),
             _ => perSample.Reshape(restore),
         };
         var safeTarget = Tensor.Where(target.Eq(Tensor.Scalar(ignoreIndex, DType.Int64)), Tensor.Scalar(0, DType.Int64), target);
-        return Node.Record(loss, "CrossEntropyBackward", [logits], g =>
-        {
-            // d loss / d logits[n, c] = coefₙ · (softmax[n, c] − [c = yₙ]), coefₙ = gₙ · wₙ / norm.
-            var coef = (reduction == Reduction.None ? g.Reshape([-1]) : g.Expand(w.Shape)) * w / norm;
-            if (Autograd.IsGradEnabled)
-            {
-                var onehot = Tensor.ZerosLike(logp).Scatter(1, safeTarget.Unsqueeze(1), Tensor.Ones([target.Numel, 1], logp.DType));
-                return [(logits.Softmax(1) - onehot) * coef.Unsqueeze(1)];
-            }
-            return [SoftmaxMinusOneHot(logp, safeTarget, coef)];
-        }, logp, w, logits);
-    }
-
-    private static Tensor SoftmaxMinusOneHot(Tensor logp, Tensor target, Tensor coef)
-    {
-        int n = logp.Shape[0], classes = logp.Shape[1];
-        var grad = logp.Exp();
-        var t = target.ToArray<long>();
-        var c = coef.ToArray<double>();
-        if (grad.DType == DType.Float32) Fill(grad.Span<float>());
-        else Fill(grad.Span<double>());
-        return grad;
-
-        void Fill<T>(Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            for (int i = 0; i < n; i++)
-            {
-                var row = d.Slice(i * classes, classes);
-                row[(int)t[i]] -= T.One;
-                System.Numerics.Tensors.TensorPrimitives.Multiply(row, T.CreateChecked(c[i]), row);
-            }
-        }
+        return Tensor.RecordCrossEntropy(loss, logits, logp, safeTarget, w, norm, perSample: reduction == Reduction.None);
     }
 
     private static Tensor CrossEntropyProbabilities(Tensor input, Tensor target, Tensor? weight, Reduction reduction, double labelSmoothing)

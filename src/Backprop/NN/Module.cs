@@ -1,16 +1,17 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Reflection;
 using System.Text;
 
 namespace Backprop.NN;
 
 /// <summary>
 /// Base class of layers and models (<c>torch.nn.Module</c>). Parameters and child modules held in fields are found
-/// automatically, in declaration order, and named after the field (<c>fc1.weight</c>); <see cref="RegisterModule"/> and
-/// <see cref="RegisterParameter"/> add more by name.
+/// automatically, base class first and then in declaration order (metadata-token order, stable across runs), and named
+/// after the field (<c>fc1.weight</c>); <see cref="RegisterModule"/> and <see cref="RegisterParameter"/> add more by name.
+/// A field holding an array or list of modules must have its elements registered (use <see cref="ModuleList"/>),
+/// otherwise <see cref="Parameters"/> throws instead of skipping them.
 /// </summary>
 [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.NonPublicFields)]
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<(string Name, Module Module)> registeredModules = [];
     private readonly List<(string Name, Parameter? Parameter)> registeredParameters = [];
@@ -33,10 +34,19 @@ public abstract class Module
     public Module Eval() => Train(false);
 
     /// <summary>Adds a named child module (<c>module.add_module</c> / <c>register_module</c>).</summary>
-    public void RegisterModule(string name, Module module) => registeredModules.Add((name, module));
+    public void RegisterModule(string name, Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        registeredModules.Add((name, module));
+        Interlocked.Increment(ref structureVersion);
+    }
 
     /// <summary>Adds a named parameter (<c>module.register_parameter</c>); null registers an absent one (e.g. no bias).</summary>
-    public void RegisterParameter(string name, Parameter? parameter) => registeredParameters.Add((name, parameter));
+    public void RegisterParameter(string name, Parameter? parameter)
+    {
+        registeredParameters.Add((name, parameter));
+        Interlocked.Increment(ref structureVersion);
+    }
 
     /// <summary>Adds a named non-learnable tensor saved in the state dict (<c>module.register_buffer</c>).</summary>
     public void RegisterBuffer(string name, Tensor buffer) => registeredBuffers.Add((name, buffer.DetachFromScope()));
@@ -44,13 +54,8 @@ public abstract class Module
     /// <summary>Direct children with their names (<c>module.named_children()</c>).</summary>
     public IEnumerable<(string Name, Module Module)> NamedChildren()
     {
-        foreach (var f in Fields())
-        {
-            switch (f.GetValue(this))
-            {
-                case Module m: yield return (FieldName(f), m); break;
-            }
-        }
+        foreach (var f in ModuleFields.Of(GetType()))
+            if (f.GetValue(this) is Module m) yield return (ModuleFields.Name(f), m);
         foreach (var r in registeredModules) yield return r;
     }
 
@@ -84,14 +89,21 @@ public abstract class Module
 
     private IEnumerable<(string, Parameter)> OwnParameters()
     {
-        foreach (var f in Fields())
-            if (f.GetValue(this) is Parameter p) yield return (FieldName(f), p);
+        ModuleFields.CheckCollections(this, IsRegistered);
+        foreach (var f in ModuleFields.Of(GetType()))
+            if (f.GetValue(this) is Parameter p) yield return (ModuleFields.Name(f), p);
         foreach (var (name, p) in registeredParameters)
             if (p is not null) yield return (name, p);
     }
 
-    /// <summary>All parameters (<c>module.parameters()</c>), for an optimizer.</summary>
-    public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
+    private bool IsRegistered(object item) =>
+        registeredModules.Exists(r => ReferenceEquals(r.Module, item)) || registeredParameters.Exists(r => ReferenceEquals(r.Parameter, item));
+
+    /// <summary>
+    /// All parameters (<c>module.parameters()</c>), for an optimizer, in the order of <see cref="NamedParameters"/>.
+    /// The list is cached and rebuilt when a module's registrations or its fields' values change.
+    /// </summary>
+    public IEnumerable<Parameter> Parameters() => ParameterList();
 
     /// <summary>Number of scalar weights in all parameters.</summary>
     public long ParameterCount => Parameters().Sum(p => (long)p.Numel);
@@ -161,29 +173,4 @@ public abstract class Module
 
     /// <summary>The settings shown inside the parentheses by <see cref="ToString"/> (<c>module.extra_repr()</c>).</summary>
     protected virtual string ExtraRepr() => "";
-
-    private IEnumerable<FieldInfo> Fields()
-    {
-        // Base classes first, so inherited fields come before the derived type's own, each in declaration order.
-        var types = new List<Type>();
-        for (Type? t = GetType(); t is not null && t != typeof(Module); t = t.BaseType) types.Add(t);
-        types.Reverse();
-        foreach (var t in types)
-            foreach (var f in GetDeclaredFields(t))
-                if (typeof(Module).IsAssignableFrom(f.FieldType) || typeof(Tensor).IsAssignableFrom(f.FieldType))
-                    yield return f;
-    }
-
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Module is annotated so that derived types keep their fields.")]
-    private static FieldInfo[] GetDeclaredFields(Type t) =>
-        t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly);
-
-    private static string FieldName(FieldInfo f)
-    {
-        var n = f.Name;
-        if (n.StartsWith('<')) n = n[1..n.IndexOf('>')]; // auto-property backing field
-        n = n.TrimStart('_');
-        // C# properties are PascalCase, PyTorch names are not: Weight -> weight, Fc1 -> fc1.
-        return n.Length > 0 ? char.ToLowerInvariant(n[0]) + n[1..] : n;
-    }
 }

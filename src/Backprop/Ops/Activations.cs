@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Backends;
 
 namespace Backprop;
 
@@ -8,49 +8,36 @@ public partial class Tensor
     /// <summary>Logistic sigmoid 1/(1+e⁻ˣ) (<c>torch.sigmoid</c>).</summary>
     public Tensor Sigmoid()
     {
-        var y = Map(new SigmoidOp(), "Sigmoid");
-        return Node.Record(y, "SigmoidBackward", [this], g => [Autograd.IsGradEnabled ? g * y * (1 - y) : FusedGrad(g, y, Activation.Sigmoid)], y);
+        var y = Map(new UnaryOp(UnaryKind.Sigmoid), "Sigmoid");
+        return Node.Record(y, "SigmoidBackward", [this], g => [Autograd.IsGradEnabled ? g * y * (1 - y) : FusedGrad(g, y, ActivationKind.Sigmoid)], y);
     }
 
     /// <summary>Hyperbolic tangent (<c>torch.tanh</c>).</summary>
     public Tensor Tanh()
     {
-        var y = Map(new TanhOp(), "Tanh");
-        return Node.Record(y, "TanhBackward", [this], g => [Autograd.IsGradEnabled ? g * (1 - y * y) : FusedGrad(g, y, Activation.Tanh)], y);
+        var y = Map(new UnaryOp(UnaryKind.Tanh), "Tanh");
+        return Node.Record(y, "TanhBackward", [this], g => [Autograd.IsGradEnabled ? g * (1 - y * y) : FusedGrad(g, y, ActivationKind.Tanh)], y);
     }
 
     /// <summary>max(x, 0) (<c>torch.relu</c>); the gradient at 0 is 0.</summary>
     public Tensor Relu()
     {
-        var y = Map(new ReluOp(), "Relu");
-        return Node.Record(y, "ReluBackward", [this], g => [Autograd.IsGradEnabled ? g * (y > 0) : FusedGrad(g, y, Activation.Relu)], y);
+        var y = Map(new UnaryOp(UnaryKind.Relu), "Relu");
+        return Node.Record(y, "ReluBackward", [this], g => [Autograd.IsGradEnabled ? g * (y > 0) : FusedGrad(g, y, ActivationKind.Relu)], y);
     }
 
-    private enum Activation { Relu, Sigmoid, Tanh }
-
     /// <summary>The first-order backward of an activation from its output in one pass (no graph is built).</summary>
-    private static Tensor FusedGrad(Tensor g, Tensor y, Activation kind)
+    private static Tensor FusedGrad(Tensor g, Tensor y, ActivationKind kind)
     {
         var gd = g.DType == y.DType ? g.Dense() : g.To(y.DType).Dense();
         var d = Uninitialized(y.shape, y.DType);
-        if (y.DType == DType.Float32) Fused(gd.Span<float>(), y.Span<float>(), d.Span<float>(), kind);
-        else Fused(gd.Span<double>(), y.Span<double>(), d.Span<double>(), kind);
+        Backends.Backend.Of("ActivationBackward", gd, y).ActivationBackward(kind, gd.Layout, y.Layout, d.Layout);
         return d;
-    }
-
-    private static void Fused<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d, Activation kind) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (kind)
-        {
-            case Activation.Relu: FusedKernels.ReluGrad(g, y, d); break;
-            case Activation.Sigmoid: FusedKernels.SigmoidGrad(g, y, d); break;
-            default: FusedKernels.TanhGrad(g, y, d); break;
-        }
     }
 
     /// <summary>x for x &gt; 0, else slope·x (<c>torch.nn.functional.leaky_relu</c>).</summary>
     public Tensor LeakyRelu(double negativeSlope = 0.01) =>
-        Node.Record(Map(new LeakyReluOp(negativeSlope), "LeakyRelu"), "LeakyReluBackward", [this], g =>
+        Node.Record(Map(new UnaryOp(UnaryKind.LeakyRelu, negativeSlope), "LeakyRelu"), "LeakyReluBackward", [this], g =>
         {
             var positive = this > 0;
             return [g * (positive + (1 - positive) * negativeSlope)];
@@ -87,7 +74,7 @@ public partial class Tensor
             "tanh" => true,
             _ => throw new ArgumentException($"Gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\"."),
         };
-        return Node.Record(Map(new GeluOp(tanh), "Gelu"), "GeluBackward", [this], g => [g * GeluDerivative(tanh)], this);
+        return Node.Record(Map(new UnaryOp(tanh ? UnaryKind.GeluTanh : UnaryKind.Gelu), "Gelu"), "GeluBackward", [this], g => [g * GeluDerivative(tanh)], this);
     }
 
     private Tensor GeluDerivative(bool tanh)
@@ -120,8 +107,7 @@ public partial class Tensor
         var x = Dense();
         var y = Uninitialized(shape, DType);
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, dim);
-        if (DType == DType.Float32) ReductionKernels.Softmax(x.Span<float>(), outer, size, inner, y.Span<float>(), log);
-        else ReductionKernels.Softmax(x.Span<double>(), outer, size, inner, y.Span<double>(), log);
+        Backends.Backend.Of(x).Softmax(x.Layout, outer, size, inner, y.Layout, log);
         return y;
     }
 }

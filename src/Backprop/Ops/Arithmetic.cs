@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Backends;
 
 namespace Backprop;
 
@@ -9,62 +9,62 @@ public partial class Tensor
     public static Tensor operator +(Tensor a, Tensor b)
     {
         int[] sa = a.shape, sb = b.shape; DType da = a.DType, db = b.DType;
-        return Node.Record(Binary<AddOp>(a, b, "Add"), "AddBackward", [a, b], g => [g.SumTo(sa, da), g.SumTo(sb, db)]);
+        return Node.Record(Binary(BinaryKind.Add, a, b, "Add"), "AddBackward", [a, b], g => [g.SumTo(sa, da), g.SumTo(sb, db)]);
     }
 
     /// <summary>Elementwise difference with broadcasting (<c>torch.sub</c>).</summary>
     public static Tensor operator -(Tensor a, Tensor b)
     {
         int[] sa = a.shape, sb = b.shape; DType da = a.DType, db = b.DType;
-        return Node.Record(Binary<SubOp>(a, b, "Sub"), "SubBackward", [a, b], g => [g.SumTo(sa, da), (-g).SumTo(sb, db)]);
+        return Node.Record(Binary(BinaryKind.Sub, a, b, "Sub"), "SubBackward", [a, b], g => [g.SumTo(sa, da), (-g).SumTo(sb, db)]);
     }
 
     /// <summary>Elementwise product with broadcasting (<c>torch.mul</c>).</summary>
     public static Tensor operator *(Tensor a, Tensor b) =>
-        Node.Record(Binary<MulOp>(a, b, "Mul"), "MulBackward", [a, b],
+        Node.Record(Binary(BinaryKind.Mul, a, b, "Mul"), "MulBackward", [a, b],
             g => [a.RequiresGrad ? (g * b).SumTo(a.shape, a.DType) : null, b.RequiresGrad ? (g * a).SumTo(b.shape, b.DType) : null], a, b);
 
     /// <summary>Elementwise true division with broadcasting (<c>torch.div</c>); Int64 operands give Float32.</summary>
     public static Tensor operator /(Tensor a, Tensor b)
     {
         if (!a.DType.IsFloatingPoint() && !b.DType.IsFloatingPoint()) { a = a.To(DType.Float32); b = b.To(DType.Float32); }
-        return Node.Record(Binary<DivOp>(a, b, "Div"), "DivBackward", [a, b],
+        return Node.Record(Binary(BinaryKind.Div, a, b, "Div"), "DivBackward", [a, b],
             g => [a.RequiresGrad ? (g / b).SumTo(a.shape, a.DType) : null, b.RequiresGrad ? (-g * a / (b * b)).SumTo(b.shape, b.DType) : null], a, b);
     }
 
     /// <summary>Elementwise negation (<c>torch.neg</c>).</summary>
     public static Tensor operator -(Tensor a) =>
-        Node.Record(a.DType.IsFloatingPoint() ? a.Map(new NegOp(), "Neg") : Binary<SubOp>(ScalarLike(0, a), a, "Neg"), "NegBackward", [a], g => [-g]);
+        Node.Record(a.DType.IsFloatingPoint() ? a.Map(new UnaryOp(UnaryKind.Neg), "Neg") : Binary(BinaryKind.Sub, ScalarLike(0, a), a, "Neg"), "NegBackward", [a], g => [-g]);
 
     /// <summary>Adds a scalar.</summary>
-    public static Tensor operator +(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar<AddOp>(b, "AddBackward") : a + ScalarLike(b, a);
+    public static Tensor operator +(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar(BinaryKind.Add, b, "AddBackward") : a + ScalarLike(b, a);
     /// <summary>Adds a scalar.</summary>
     public static Tensor operator +(double a, Tensor b) => b + a;
     /// <summary>Subtracts a scalar.</summary>
-    public static Tensor operator -(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar<SubOp>(b, "SubBackward") : a - ScalarLike(b, a);
+    public static Tensor operator -(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar(BinaryKind.Sub, b, "SubBackward") : a - ScalarLike(b, a);
     /// <summary>Subtracts from a scalar.</summary>
     public static Tensor operator -(double a, Tensor b) => ScalarLike(a, b) - b;
     /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar<MulOp>(b, "MulBackward") : a * ScalarLike(b, a);
+    public static Tensor operator *(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar(BinaryKind.Mul, b, "MulBackward") : a * ScalarLike(b, a);
     /// <summary>Multiplies by a scalar.</summary>
     public static Tensor operator *(double a, Tensor b) => b * a;
     /// <summary>Divides by a scalar.</summary>
-    public static Tensor operator /(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar<DivOp>(b, "DivBackward") : a / ScalarLike(b, a);
+    public static Tensor operator /(Tensor a, double b) => a.DType.IsFloatingPoint() ? a.WithScalar(BinaryKind.Div, b, "DivBackward") : a / ScalarLike(b, a);
     /// <summary>Divides a scalar by each element.</summary>
     public static Tensor operator /(double a, Tensor b) => ScalarLike(a, b) / b;
 
     /// <summary>Elementwise maximum with broadcasting (<c>torch.maximum</c>); ties split the gradient evenly.</summary>
-    public static Tensor Maximum(Tensor a, Tensor b) => MinMax<MaxOp>(a, b, "MaximumBackward");
+    public static Tensor Maximum(Tensor a, Tensor b) => MinMax(BinaryKind.Max, a, b, "MaximumBackward");
 
     /// <summary>Elementwise minimum with broadcasting (<c>torch.minimum</c>); ties split the gradient evenly.</summary>
-    public static Tensor Minimum(Tensor a, Tensor b) => MinMax<MinOp>(a, b, "MinimumBackward");
+    public static Tensor Minimum(Tensor a, Tensor b) => MinMax(BinaryKind.Min, a, b, "MinimumBackward");
 
-    private static Tensor MinMax<TOp>(Tensor a, Tensor b, string name) where TOp : IBinaryOp<TOp>
+    private static Tensor MinMax(BinaryKind kind, Tensor a, Tensor b, string name)
     {
-        var y = Binary<TOp>(a, b, name[..^8]);
+        var y = Binary(kind, a, b, name[..^8]);
         return Node.Record(y, name, [a, b], g =>
         {
-            bool max = typeof(TOp) == typeof(MaxOp);
+            bool max = kind == BinaryKind.Max;
             var wins = max ? a.Gt(b) : a.Lt(b);
             var share = wins + a.Eq(b) * 0.5; // a's share of the gradient
             return [(g * share).SumTo(a.shape, a.DType), (g * (1 - share)).SumTo(b.shape, b.DType)];
@@ -79,40 +79,24 @@ public partial class Tensor
         var mask = condition.Ne(ScalarLike(0, condition)).Detach().To(dtype);
         var y = Empty(shape, dtype);
         var ac = a.Detach().To(dtype); var bc = b.Detach().To(dtype);
-        if (dtype == DType.Float32) WhereKernel<float>(mask, ac, bc, y);
-        else if (dtype == DType.Float64) WhereKernel<double>(mask, ac, bc, y);
-        else WhereKernel<long>(mask, ac, bc, y);
+        var m = mask.Expand(shape); var ea = ac.Expand(shape); var eb = bc.Expand(shape);
+        Backend.Of("Where", m, ea, eb).Where(m.Layout, ea.Layout, eb.Layout, y.Layout);
         return Node.Record(y, "WhereBackward", [a, b],
             g => [(g * mask).SumTo(a.shape, a.DType), (g * (1 - mask)).SumTo(b.shape, b.DType)], mask);
     }
 
-    private static void WhereKernel<T>(Tensor mask, Tensor a, Tensor b, Tensor y) where T : unmanaged, INumber<T>
-    {
-        var m = mask.Expand(y.shape); var ea = a.Expand(y.shape); var eb = b.Expand(y.shape);
-        T[] ma = m.Array<T>(), aa = ea.Array<T>(), ba = eb.Array<T>();
-        var dst = y.Span<T>();
-        var loop = new StridedLoop(y.shape, m.strides, m.Offset, ea.strides, ea.Offset, eb.strides, eb.Offset);
-        int n = loop.RowLength, sm = loop.InnerStrideA, sa = loop.InnerStrideB, sb = loop.InnerStrideC, row = 0;
-        while (loop.MoveNext())
-        {
-            int om = loop.OffsetA, oa = loop.OffsetB, ob = loop.OffsetC;
-            for (int i = 0; i < n; i++, om += sm, oa += sa, ob += sb) dst[row + i] = ma[om] != T.Zero ? aa[oa] : ba[ob];
-            row += n;
-        }
-    }
-
     /// <summary>Mask of a == b (1 where true, 0 elsewhere, in the operands' promoted dtype) (<c>torch.eq</c>).</summary>
-    public Tensor Eq(Tensor other) => Binary<EqOp>(this, other, "Eq");
+    public Tensor Eq(Tensor other) => Binary(BinaryKind.Eq, this, other, "Eq");
     /// <summary>Mask of a != b (<c>torch.ne</c>).</summary>
-    public Tensor Ne(Tensor other) => Binary<NeOp>(this, other, "Ne");
+    public Tensor Ne(Tensor other) => Binary(BinaryKind.Ne, this, other, "Ne");
     /// <summary>Mask of a &lt; b (<c>torch.lt</c>).</summary>
-    public Tensor Lt(Tensor other) => Binary<LtOp>(this, other, "Lt");
+    public Tensor Lt(Tensor other) => Binary(BinaryKind.Lt, this, other, "Lt");
     /// <summary>Mask of a &lt;= b (<c>torch.le</c>).</summary>
-    public Tensor Le(Tensor other) => Binary<LeOp>(this, other, "Le");
+    public Tensor Le(Tensor other) => Binary(BinaryKind.Le, this, other, "Le");
     /// <summary>Mask of a &gt; b (<c>torch.gt</c>).</summary>
-    public Tensor Gt(Tensor other) => Binary<GtOp>(this, other, "Gt");
+    public Tensor Gt(Tensor other) => Binary(BinaryKind.Gt, this, other, "Gt");
     /// <summary>Mask of a &gt;= b (<c>torch.ge</c>).</summary>
-    public Tensor Ge(Tensor other) => Binary<GeOp>(this, other, "Ge");
+    public Tensor Ge(Tensor other) => Binary(BinaryKind.Ge, this, other, "Ge");
     /// <summary>Mask of a == value.</summary>
     public Tensor Eq(double value) => Eq(ScalarLike(value, this));
     /// <summary>Mask of a &gt; value.</summary>
@@ -144,39 +128,24 @@ public partial class Tensor
     /// this ∘ s (+, −, ×, ÷) for a floating-point tensor and a constant: the same arithmetic as with a broadcast scalar
     /// tensor, without creating one. The node keeps PyTorch's two edges (the scalar's leads nowhere).
     /// </summary>
-    private Tensor WithScalar<TOp>(double s, string name) where TOp : IBinaryOp<TOp>
+    private Tensor WithScalar(BinaryKind kind, double s, string name)
     {
         var x = Dense();
         var y = Uninitialized(shape, DType);
-        if (DType == DType.Float32) TOp.Apply(x.Span<float>(), (float)s, y.Span<float>());
-        else TOp.Apply(x.Span<double>(), s, y.Span<double>());
+        Backend.Of(x).BinaryScalar(kind, x.Layout, s, y.Layout);
         return Node.RecordWithConstant(y, name, this, g =>
-            [typeof(TOp) == typeof(MulOp) ? g * s : typeof(TOp) == typeof(DivOp) ? g / s : g, null]); // d(x∘s)/dx: s, 1/s or 1
+            [kind == BinaryKind.Mul ? g * s : kind == BinaryKind.Div ? g / s : g, null]); // d(x∘s)/dx: s, 1/s or 1
     }
 
     /// <summary>Forward of a broadcasting binary op (no autograd).</summary>
-    internal static Tensor Binary<TOp>(Tensor a, Tensor b, string op) where TOp : IBinaryOp<TOp>
+    internal static Tensor Binary(BinaryKind kind, Tensor a, Tensor b, string op)
     {
         var dtype = DTypeExtensions.Promote(a.DType, b.DType);
         if (a.DType != dtype) a = a.Detach().To(dtype);
         if (b.DType != dtype) b = b.Detach().To(dtype);
         var y = Uninitialized(ShapeUtil.SameShape(a.shape, b.shape) ? a.shape : ShapeUtil.Broadcast(a.shape, b.shape, op), dtype);
-        switch (dtype)
-        {
-            case DType.Float32: BinaryInto<float, TOp>(a, b, y); break;
-            case DType.Float64: BinaryInto<double, TOp>(a, b, y); break;
-            default: BinaryInto<long, TOp>(a, b, y); break;
-        }
+        Backend.Of(op, a, b).Binary(kind, a.Layout, b.Layout, y.Layout);
         return y;
-    }
-
-    private static void BinaryInto<T, TOp>(Tensor a, Tensor b, Tensor y) where T : unmanaged, INumber<T> where TOp : IBinaryOp<TOp>
-    {
-        if (a.IsContiguous && b.IsContiguous && ShapeUtil.SameShape(a.shape, b.shape))
-            BinaryKernel.Flat<T, TOp>(a.Span<T>(), b.Span<T>(), y.Span<T>());
-        else
-            BinaryKernel.Run<T, TOp>(a.Array<T>(), a.Offset, ShapeUtil.BroadcastStrides(a.shape, a.strides, y.shape),
-                b.Array<T>(), b.Offset, ShapeUtil.BroadcastStrides(b.shape, b.strides, y.shape), y.Span<T>(), y.shape);
     }
 
     /// <summary>Sums a broadcast gradient back to <paramref name="target"/>'s shape and converts it to its dtype.</summary>

@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Backends;
 
 namespace Backprop;
 
@@ -10,22 +10,22 @@ namespace Backprop;
 public partial class Tensor
 {
     /// <summary>this += alpha·other, with other broadcast to this tensor's shape (<c>tensor.add_(other, alpha=alpha)</c>).</summary>
-    public Tensor Add_(Tensor other, double alpha = 1) => Update<AddOp>(alpha == 1 ? other : other * alpha, "Add_");
+    public Tensor Add_(Tensor other, double alpha = 1) => Update(BinaryKind.Add, alpha == 1 ? other : other * alpha, "Add_");
 
     /// <summary>this += value (<c>tensor.add_(value)</c>).</summary>
-    public Tensor Add_(double value) => Update<AddOp>(ScalarLike(value, this), "Add_");
+    public Tensor Add_(double value) => Update(BinaryKind.Add, ScalarLike(value, this), "Add_");
 
     /// <summary>this −= alpha·other (<c>tensor.sub_</c>).</summary>
-    public Tensor Sub_(Tensor other, double alpha = 1) => Update<SubOp>(alpha == 1 ? other : other * alpha, "Sub_");
+    public Tensor Sub_(Tensor other, double alpha = 1) => Update(BinaryKind.Sub, alpha == 1 ? other : other * alpha, "Sub_");
 
     /// <summary>this ×= other (<c>tensor.mul_</c>).</summary>
-    public Tensor Mul_(Tensor other) => Update<MulOp>(other, "Mul_");
+    public Tensor Mul_(Tensor other) => Update(BinaryKind.Mul, other, "Mul_");
 
     /// <summary>this ×= value (<c>tensor.mul_</c>).</summary>
-    public Tensor Mul_(double value) => Update<MulOp>(ScalarLike(value, this), "Mul_");
+    public Tensor Mul_(double value) => Update(BinaryKind.Mul, ScalarLike(value, this), "Mul_");
 
     /// <summary>this ÷= other (<c>tensor.div_</c>).</summary>
-    public Tensor Div_(Tensor other) => Update<DivOp>(other, "Div_");
+    public Tensor Div_(Tensor other) => Update(BinaryKind.Div, other, "Div_");
 
     /// <summary>Sets every element to zero (<c>tensor.zero_()</c>).</summary>
     public Tensor Zero_() => Fill_(0);
@@ -50,33 +50,23 @@ public partial class Tensor
     internal Tensor CopyFrom(Tensor source)
     {
         var src = source.Detach().To(DType).Expand(shape);
-        switch (Storage.Data)
-        {
-            case float[] f: CopyKernels.Copy(src.Array<float>(), src.Offset, src.strides, f, Offset, strides, shape); break;
-            case double[] d: CopyKernels.Copy(src.Array<double>(), src.Offset, src.strides, d, Offset, strides, shape); break;
-            case long[] l: CopyKernels.Copy(src.Array<long>(), src.Offset, src.strides, l, Offset, strides, shape); break;
-        }
+        Backends.Backend.Of("Copy_", src, this).CopyStrided(src.Layout, Layout);
         BumpVersion();
         return this;
     }
 
-    private Tensor Update<TOp>(Tensor other, string op) where TOp : IBinaryOp<TOp>
+    private Tensor Update(BinaryKind kind, Tensor other, string op)
     {
         CheckInPlace(op);
         if (!ShapeUtil.SameShape(ShapeUtil.Broadcast(shape, other.shape, op), shape))
             throw new ArgumentException($"{op}: a tensor of shape {other.ShapeString} cannot be broadcast to the in-place target's shape {ShapeString}.");
         if (IsContiguous && other.IsContiguous && other.DType == DType && ShapeUtil.SameShape(shape, other.shape))
         {
-            switch (DType)
-            {
-                case DType.Float32: BinaryKernel.Flat<float, TOp>(Span<float>(), other.Span<float>(), Span<float>()); break;
-                case DType.Float64: BinaryKernel.Flat<double, TOp>(Span<double>(), other.Span<double>(), Span<double>()); break;
-                default: BinaryKernel.Flat<long, TOp>(Span<long>(), other.Span<long>(), Span<long>()); break;
-            }
+            Backend.Of(op, this, other).Binary(kind, Layout, other.Layout, Layout);
             BumpVersion();
             return this;
         }
-        return CopyFrom(Binary<TOp>(Detach(), other.Detach(), op));
+        return CopyFrom(Binary(kind, Detach(), other.Detach(), op));
     }
 
     private void CheckInPlace(string op)

@@ -1,5 +1,4 @@
-using Backprop.Kernels;
-using static Backprop.Kernels.IndexKernels;
+using Backprop.Backends;
 
 namespace Backprop;
 
@@ -17,18 +16,8 @@ public partial class Tensor
         var outShape = Rank == 0 ? [] : (int[])shape.Clone();
         if (Rank > 0) outShape[d] = idx.Length;
         var y = Uninitialized(outShape, DType); // every element is copied below
-        void Select(ReadOnlySpan<long> rows, int at)
-        {
-            switch (DType)
-            {
-                case DType.Float32: IndexKernels.IndexSelect<float>(x.Span<float>(), outer, size, inner, rows, y.Span<float>()[at..]); break;
-                case DType.Float64: IndexKernels.IndexSelect<double>(x.Span<double>(), outer, size, inner, rows, y.Span<double>()[at..]); break;
-                default: IndexKernels.IndexSelect<long>(x.Span<long>(), outer, size, inner, rows, y.Span<long>()[at..]); break;
-            }
-        }
-        // Picking many large rows (a DataLoader batch) is memory-bound random access: both threads fetch in parallel.
-        if (outer == 1) WorkerPool.For(idx.Length, Math.Max(1, (1 << 16) / Math.Max(1, inner)), (j0, count) => Select(idx.AsSpan(j0, count), j0 * inner));
-        else Select(idx, 0);
+        var ix = index.Dense();
+        Backend.Of("IndexSelect", x, ix).IndexSelect(x.Layout, outer, size, inner, ix.Layout, y.Layout);
         int[] s = shape; var dt = DType;
         return Node.Record(y, "IndexSelectBackward", [this], g => [Zeros(s, dt).IndexAdd(d, index, g)], index);
     }
@@ -43,12 +32,8 @@ public partial class Tensor
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, d);
         if (src.Numel != outer * idx.Length * inner)
             throw new ArgumentException($"IndexAdd: source of shape {source.ShapeString} does not match {idx.Length} indices into dimension {d} of shape {ShapeString}.");
-        switch (DType)
-        {
-            case DType.Float32: IndexKernels.IndexAdd(y.Span<float>(), outer, size, inner, idx, src.Span<float>()); break;
-            case DType.Float64: IndexKernels.IndexAdd(y.Span<double>(), outer, size, inner, idx, src.Span<double>()); break;
-            default: IndexKernels.IndexAdd(y.Span<long>(), outer, size, inner, idx, src.Span<long>()); break;
-        }
+        var ix = index.Dense();
+        Backend.Of("IndexAdd", y, ix, src).IndexAdd(y.Layout, outer, size, inner, ix.Layout, src.Layout);
         return Node.Record(y, "IndexAddBackward", [this, source], g => [g, g.IndexSelect(d, index).To(source.DType)], index);
     }
 
@@ -57,10 +42,10 @@ public partial class Tensor
     {
         int d = ShapeUtil.NormalizeDim(dim, Rank, "Gather");
         CheckScatterShapes(index, null, d, "Gather");
-        var idx = CheckIndex(index, "Gather", shape[d], d);
+        CheckIndex(index, "Gather", shape[d], d);
         var x = Dense();
         var y = Empty(index.shape, DType);
-        RunScatter(ScatterMode.Gather, x, y, idx, index.shape, d);
+        RunScatter(ScatterKind.Gather, x, y, index, d);
         int[] s = shape; var dt = DType;
         return Node.Record(y, "GatherBackward", [this], g => [Zeros(s, dt).ScatterAdd(d, index, g)], index);
     }
@@ -76,9 +61,9 @@ public partial class Tensor
         string op = add ? "ScatterAdd" : "Scatter";
         int d = ShapeUtil.NormalizeDim(dim, Rank, op);
         CheckScatterShapes(index, source, d, op);
-        var idx = CheckIndex(index, op, shape[d], d);
+        CheckIndex(index, op, shape[d], d);
         var y = Detach().CopyData();
-        RunScatter(add ? ScatterMode.ScatterAdd : ScatterMode.Scatter, y, source.Detach().To(DType).Dense(), idx, index.shape, d);
+        RunScatter(add ? ScatterKind.ScatterAdd : ScatterKind.Scatter, y, source.Detach().To(DType).Dense(), index, d);
         var srcShape = source.shape;
         return Node.Record(y, add ? "ScatterAddBackward" : "ScatterBackward", [this, source], g =>
         {
@@ -95,14 +80,10 @@ public partial class Tensor
         return z;
     }
 
-    private static void RunScatter(ScatterMode mode, Tensor self, Tensor other, long[] idx, int[] indexShape, int dim)
+    private static void RunScatter(ScatterKind kind, Tensor self, Tensor other, Tensor index, int dim)
     {
-        switch (self.DType)
-        {
-            case DType.Float32: IndexKernels.Run(mode, self.Span<float>(), self.strides, other.Span<float>(), other.strides, idx, indexShape, dim); break;
-            case DType.Float64: IndexKernels.Run(mode, self.Span<double>(), self.strides, other.Span<double>(), other.strides, idx, indexShape, dim); break;
-            default: IndexKernels.Run(mode, self.Span<long>(), self.strides, other.Span<long>(), other.strides, idx, indexShape, dim); break;
-        }
+        var ix = index.Dense();
+        Backend.Of(kind == ScatterKind.Gather ? "Gather" : "Scatter", self, other, ix).Scatter(kind, self.Layout, other.Layout, ix.Layout, dim);
     }
 
     private void CheckScatterShapes(Tensor index, Tensor? source, int dim, string op)

@@ -1,4 +1,3 @@
-using Backprop.Kernels.Gemm;
 
 namespace Backprop;
 
@@ -41,13 +40,15 @@ public partial class Tensor
         if (weight.shape[1] != k)
             throw new ArgumentException($"Linear: input of shape {input.ShapeString} needs a weight with {k} columns, got weight of shape {weight.ShapeString} (expected [out_features, {k}]).");
         var y = Uninitialized([n, m], dtype);
+        var backend = Backends.Backend.Of("Linear", input, weight);
         if (bias is not null)
         {
             var b = bias.Dense();
-            for (int i = 0; i < n; i++) System.Array.Copy(b.Storage.Data, b.Offset, y.Storage.Data, i * m, m);
+            Backends.Backend.Of("Linear", input, b).FillRows(b.Layout, y.Layout);
         }
-        if (dtype == DType.Float32) GemmInto<float>(input, weight, y, n, k, m, bias is not null);
-        else GemmInto<double>(input, weight, y, n, k, m, bias is not null);
+        // y (+)= x·Wᵀ: W is read through swapped strides.
+        backend.Gemm(dtype, new(input.Storage, input.Offset, input.strides[0], input.strides[1]), new(weight.Storage, weight.Offset, weight.strides[1], weight.strides[0]),
+            new(y.Storage, 0, m, 1), n, k, m, bias is not null);
         return Node.Record(y, bias is null ? "MmBackward" : "AddmmBackward", bias is null ? [input, weight] : [input, weight, bias], g =>
         [
             input.RequiresGrad ? g.MatMul(weight) : null,
@@ -56,13 +57,10 @@ public partial class Tensor
         ], input, weight);
     }
 
-    /// <summary>y (+)= x·Wᵀ for 2-D x [n,k] and W [m,k], any strides.</summary>
-    private static void GemmInto<T>(Tensor x, Tensor w, Tensor y, int n, int k, int m, bool accumulate) where T : unmanaged, INumber<T> =>
-        GemmKernel.Multiply(x.Array<T>(), x.Offset, x.strides[0], x.strides[1], w.Array<T>(), w.Offset, w.strides[1], w.strides[0],
-            y.Array<T>(), 0, m, n, k, m, accumulate);
-
-    private static void BatchEntry<T>(Tensor a, int oa, Tensor b, int ob, Tensor y, int oy, int n, int k, int m) where T : unmanaged, INumber<T> =>
-        GemmKernel.Multiply(a.Array<T>(), oa, a.strides[^2], a.strides[^1], b.Array<T>(), ob, b.strides[^2], b.strides[^1], y.Array<T>(), oy, m, n, k, m);
+    /// <summary>One [n,k]·[k,m] product of a batch: operands at the given offsets, read through their last two strides.</summary>
+    private static void BatchEntry(Tensor a, int oa, Tensor b, int ob, Tensor y, int oy, int n, int k, int m) =>
+        Backends.Backend.Of("MatMul", a, b).Gemm(y.DType, new(a.Storage, oa, a.strides[^2], a.strides[^1]), new(b.Storage, ob, b.strides[^2], b.strides[^1]),
+            new(y.Storage, oy, m, 1), n, k, m, accumulate: false);
 
     private ArgumentException MismatchError(Tensor other) => new(
         $"MatMul: shapes {ShapeString} and {other.ShapeString} cannot be multiplied: the inner dimensions " +
@@ -78,8 +76,7 @@ public partial class Tensor
         {
             // Plain matrices: straight to the GEMM through their strides (the common case, kept free of bookkeeping).
             var y2 = Uninitialized([n, m], dtype);
-            if (dtype == DType.Float32) BatchEntry<float>(a, a.Offset, b, b.Offset, y2, 0, n, k, m);
-            else BatchEntry<double>(a, a.Offset, b, b.Offset, y2, 0, n, k, m);
+            BatchEntry(a, a.Offset, b, b.Offset, y2, 0, n, k, m);
             return RecordMm(y2, a, b);
         }
         var batch = ShapeUtil.Broadcast(a.shape.AsSpan(0, a.Rank - 2), b.shape.AsSpan(0, b.Rank - 2), "MatMul (batch dimensions)");
@@ -93,8 +90,7 @@ public partial class Tensor
             // Offsets of this batch entry in each operand (stride 0 along broadcast batch dimensions): no copies.
             int oa = ad.Offset, ob = bd.Offset;
             for (int d = 0; d < batch.Length; d++) { oa += index[d] * ad.strides[d]; ob += index[d] * bd.strides[d]; }
-            if (dtype == DType.Float32) BatchEntry<float>(ad, oa, bd, ob, y, i * n * m, n, k, m);
-            else BatchEntry<double>(ad, oa, bd, ob, y, i * n * m, n, k, m);
+            BatchEntry(ad, oa, bd, ob, y, i * n * m, n, k, m);
             for (int d = batch.Length - 1; d >= 0; d--)
             {
                 if (++index[d] < batch[d]) break;

@@ -12,7 +12,7 @@ public partial class Tensor
     public Tensor Hardtanh(double minVal = -1, double maxVal = 1)
     {
         if (minVal > maxVal) throw new ArgumentException($"Hardtanh: minVal ({minVal}) must not exceed maxVal ({maxVal}).");
-        return Node.Record(NewKernelsBridge.Unary(this, new ClampOp(minVal, maxVal), "Hardtanh"), "HardtanhBackward", [this],
+        return Node.Record(NewKernelsBridge.Unary(this, new Backends.UnaryOp(Backends.UnaryKind.Clamp, minVal, maxVal), "Hardtanh"), "HardtanhBackward", [this],
             g => [g * (this > minVal) * (this < maxVal)], this);
     }
 }

@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Backends;
 using static Backprop.NewKernelsBridge;
 
 namespace Backprop;
@@ -7,31 +7,31 @@ namespace Backprop;
 public partial class Tensor
 {
     /// <summary>log(1 + x), accurate near 0 (<c>torch.log1p</c>).</summary>
-    public Tensor Log1p() => Node.Record(Unary(this, new Log1pOp(), "Log1p"), "Log1pBackward", [this], g => [g / (this + 1)], this);
+    public Tensor Log1p() => Node.Record(Unary(this, new UnaryOp(UnaryKind.Log1p), "Log1p"), "Log1pBackward", [this], g => [g / (this + 1)], this);
 
     /// <summary>eˣ − 1, accurate near 0 (<c>torch.expm1</c>).</summary>
     public Tensor Expm1()
     {
-        var y = Unary(this, new Expm1Op(), "Expm1");
+        var y = Unary(this, new UnaryOp(UnaryKind.Expm1), "Expm1");
         return Node.Record(y, "Expm1Backward", [this], g => [g * (y + 1)], y);
     }
 
     /// <summary>Sine elementwise (<c>torch.sin</c>).</summary>
-    public Tensor Sin() => Node.Record(Unary(this, new SinOp(), "Sin"), "SinBackward", [this], g => [g * Cos()], this);
+    public Tensor Sin() => Node.Record(Unary(this, new UnaryOp(UnaryKind.Sin), "Sin"), "SinBackward", [this], g => [g * Cos()], this);
 
     /// <summary>Cosine elementwise (<c>torch.cos</c>).</summary>
-    public Tensor Cos() => Node.Record(Unary(this, new CosOp(), "Cos"), "CosBackward", [this], g => [-g * Sin()], this);
+    public Tensor Cos() => Node.Record(Unary(this, new UnaryOp(UnaryKind.Cos), "Cos"), "CosBackward", [this], g => [-g * Sin()], this);
 
     /// <summary>Largest integer ≤ x (<c>torch.floor</c>); its gradient is zero. Int64 tensors are returned as a copy.</summary>
-    public Tensor Floor() => Rounding(new FloorOp(), "Floor");
+    public Tensor Floor() => Rounding(new UnaryOp(UnaryKind.Floor), "Floor");
 
     /// <summary>Smallest integer ≥ x (<c>torch.ceil</c>); its gradient is zero.</summary>
-    public Tensor Ceil() => Rounding(new CeilOp(), "Ceil");
+    public Tensor Ceil() => Rounding(new UnaryOp(UnaryKind.Ceil), "Ceil");
 
     /// <summary>Nearest integer, halves to even (<c>torch.round</c>: 0.5 → 0, 1.5 → 2, 2.5 → 2); its gradient is zero.</summary>
-    public Tensor Round() => Rounding(new RoundOp(), "Round");
+    public Tensor Round() => Rounding(new UnaryOp(UnaryKind.Round), "Round");
 
-    private Tensor Rounding<TOp>(TOp op, string name) where TOp : struct, IUnaryOp =>
+    private Tensor Rounding(UnaryOp op, string name) =>
         DType.IsFloatingPoint()
             ? Node.Record(Unary(this, op, name), name + "Backward", [this], g => [ZerosLike(g)])
             : Detach().Clone();
@@ -40,14 +40,14 @@ public partial class Tensor
     public Tensor Reciprocal()
     {
         var x = DType.IsFloatingPoint() ? this : To(DType.Float32);
-        var y = Unary(x, new ReciprocalOp(), "Reciprocal");
+        var y = Unary(x, new UnaryOp(UnaryKind.Reciprocal), "Reciprocal");
         return Node.Record(y, "ReciprocalBackward", [x], g => [-g * y * y], y);
     }
 
     /// <summary>1/√x elementwise (<c>torch.rsqrt</c>).</summary>
     public Tensor Rsqrt()
     {
-        var y = Unary(this, new RsqrtOp(), "Rsqrt");
+        var y = Unary(this, new UnaryOp(UnaryKind.Rsqrt), "Rsqrt");
         return Node.Record(y, "RsqrtBackward", [this], g => [g * y * y * y * -0.5], y);
     }
 

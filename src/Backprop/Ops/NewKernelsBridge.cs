@@ -5,15 +5,16 @@ namespace Backprop;
 /// <summary>
 /// The one place where the ops added for issue #11 touch raw buffers: each method takes tensors, runs a kernel from
 /// <c>Kernels/MoreUnaryKernels.cs</c> or <c>Kernels/ScanSortKernels.cs</c> and returns a fresh tensor. No autograd
-/// here. When the backend seam lands these become backend primitives, and nothing else has to move.
+/// here. The maps and tensor <c>Pow</c> already go through the backend (<c>Map</c>, <c>Binary</c>); the scan and sort
+/// kernels become backend primitives next, and nothing else has to move.
 /// </summary>
 internal static class NewKernelsBridge
 {
     /// <summary>An elementwise floating-point map (through the existing <c>Tensor.Map</c>).</summary>
-    public static Tensor Unary<TOp>(Tensor x, TOp op, string name) where TOp : struct, IUnaryOp => x.Map(op, name);
+    public static Tensor Unary(Tensor x, Backends.UnaryOp op, string name) => x.Map(op, name);
 
     /// <summary>Broadcasting xʸ in the promoted dtype.</summary>
-    public static Tensor Pow(Tensor x, Tensor y) => Tensor.Binary<PowOp>(x, y, "Pow");
+    public static Tensor Pow(Tensor x, Tensor y) => Tensor.Binary(Backends.BinaryKind.Pow, x, y, "Pow");
 
     /// <summary>Inclusive running sum along <paramref name="dim"/> (already normalised).</summary>
     public static Tensor CumSum(Tensor x, int dim)

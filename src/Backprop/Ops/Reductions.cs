@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using Backprop.Kernels;
 
 namespace Backprop;
 
@@ -139,12 +138,7 @@ public partial class Tensor
         var outShape = ReducedShape(dim, keepDim);
         var values = Empty(outShape, DType);
         var indices = Empty(outShape, DType.Int64);
-        switch (DType)
-        {
-            case DType.Float32: ReductionKernels.MaxMin(x.Span<float>(), outer, size, inner, values.Span<float>(), indices.Span<long>(), max); break;
-            case DType.Float64: ReductionKernels.MaxMin(x.Span<double>(), outer, size, inner, values.Span<double>(), indices.Span<long>(), max); break;
-            default: ReductionKernels.MaxMin(x.Span<long>(), outer, size, inner, values.Span<long>(), indices.Span<long>(), max); break;
-        }
+        Backends.Backend.Of(x).MaxMin(x.Layout, outer, size, inner, values.Layout, indices.Layout, max);
         return (values, indices);
     }
 
@@ -152,12 +146,7 @@ public partial class Tensor
     {
         var x = Dense();
         var y = Empty([], DType);
-        switch (DType)
-        {
-            case DType.Float32: y.Span<float>()[0] = TensorPrimitives.Sum<float>(x.Span<float>()); break;
-            case DType.Float64: y.Span<double>()[0] = TensorPrimitives.Sum<double>(x.Span<double>()); break;
-            default: y.Span<long>()[0] = TensorPrimitives.Sum<long>(x.Span<long>()); break;
-        }
+        Backends.Backend.Of(x).SumAll(x.Layout, y.Layout);
         return y;
     }
 
@@ -166,12 +155,7 @@ public partial class Tensor
         var x = Dense();
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, dim);
         var y = Empty(ReducedShape(dim, keepDim), DType);
-        switch (DType)
-        {
-            case DType.Float32: ReductionKernels.Sum(x.Span<float>(), outer, size, inner, y.Span<float>()); break;
-            case DType.Float64: ReductionKernels.Sum(x.Span<double>(), outer, size, inner, y.Span<double>()); break;
-            default: ReductionKernels.Sum(x.Span<long>(), outer, size, inner, y.Span<long>()); break;
-        }
+        Backends.Backend.Of(x).Sum(x.Layout, outer, size, inner, y.Layout);
         return y;
     }
 
@@ -192,8 +176,7 @@ public partial class Tensor
     /// <summary>Divides a fresh tensor's values in place by a count (no autograd).</summary>
     private Tensor DivideRaw(int n)
     {
-        if (DType == DType.Float32) TensorPrimitives.Divide(Span<float>(), n, Span<float>());
-        else TensorPrimitives.Divide(Span<double>(), n, Span<double>());
+        Backends.Backend.Of(this).DivideInPlace(Layout, n);
         return this;
     }
 }

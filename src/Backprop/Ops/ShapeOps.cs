@@ -1,4 +1,3 @@
-using Backprop.Kernels;
 
 namespace Backprop;
 
@@ -141,12 +140,7 @@ public partial class Tensor
     private Tensor CopyData()
     {
         var y = Uninitialized(shape, DType);
-        switch (Storage.Data)
-        {
-            case float[] f: CopyKernels.Copy(f, Offset, strides, y.Array<float>(), 0, y.strides, shape); break;
-            case double[] d: CopyKernels.Copy(d, Offset, strides, y.Array<double>(), 0, y.strides, shape); break;
-            case long[] l: CopyKernels.Copy(l, Offset, strides, y.Array<long>(), 0, y.strides, shape); break;
-        }
+        Backends.Backend.Of(this).CopyStrided(Layout, y.Layout);
         return y;
     }
 }

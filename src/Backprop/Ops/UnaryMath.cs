@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Backends;
 
 namespace Backprop;
 
@@ -8,33 +8,33 @@ public partial class Tensor
     /// <summary>eˣ elementwise (<c>torch.exp</c>).</summary>
     public Tensor Exp()
     {
-        var y = Map(new ExpOp(), "Exp");
+        var y = Map(new UnaryOp(UnaryKind.Exp), "Exp");
         return Node.Record(y, "ExpBackward", [this], g => [g * y], y);
     }
 
     /// <summary>Natural logarithm elementwise (<c>torch.log</c>).</summary>
-    public Tensor Log() => Node.Record(Map(new LogOp(), "Log"), "LogBackward", [this], g => [g / this], this);
+    public Tensor Log() => Node.Record(Map(new UnaryOp(UnaryKind.Log), "Log"), "LogBackward", [this], g => [g / this], this);
 
     /// <summary>Square root elementwise (<c>torch.sqrt</c>).</summary>
     public Tensor Sqrt()
     {
-        var y = Map(new SqrtOp(), "Sqrt");
+        var y = Map(new UnaryOp(UnaryKind.Sqrt), "Sqrt");
         return Node.Record(y, "SqrtBackward", [this], g => [g / (y * 2)], y);
     }
 
     /// <summary>Absolute value elementwise (<c>torch.abs</c>); the gradient at 0 is 0.</summary>
-    public Tensor Abs() => Node.Record(Map(new AbsOp(), "Abs"), "AbsBackward", [this], g => [g * Sign()], this);
+    public Tensor Abs() => Node.Record(Map(new UnaryOp(UnaryKind.Abs), "Abs"), "AbsBackward", [this], g => [g * Sign()], this);
 
     /// <summary>−1, 0 or 1 by the sign of each element (<c>torch.sign</c>); its gradient is zero.</summary>
-    public Tensor Sign() => Node.Record(Map(new SignOp(), "Sign"), "SignBackward", [this], g => [ZerosLike(g)]);
+    public Tensor Sign() => Node.Record(Map(new UnaryOp(UnaryKind.Sign), "Sign"), "SignBackward", [this], g => [ZerosLike(g)]);
 
     /// <summary>Each element raised to a scalar power (<c>torch.pow</c>).</summary>
     public Tensor Pow(double exponent) =>
-        Node.Record(Map(new PowScalarOp(exponent), "Pow"), "PowBackward", [this],
+        Node.Record(Map(new UnaryOp(UnaryKind.Pow, exponent), "Pow"), "PowBackward", [this],
             g => [exponent == 0 ? ZerosLike(g) : exponent == 2 ? g * this * 2 : g * Pow(exponent - 1) * exponent], this);
 
     /// <summary>The Gauss error function elementwise (<c>torch.erf</c>).</summary>
-    public Tensor Erf() => Node.Record(Map(new ErfOp(), "Erf"), "ErfBackward", [this], g => [g * (-(this * this)).Exp() * (2 / Math.Sqrt(Math.PI))], this);
+    public Tensor Erf() => Node.Record(Map(new UnaryOp(UnaryKind.Erf), "Erf"), "ErfBackward", [this], g => [g * (-(this * this)).Exp() * (2 / Math.Sqrt(Math.PI))], this);
 
     /// <summary>
     /// Clamps each element into [min, max] (<c>torch.clamp</c>); either bound may be omitted. The gradient passes where
@@ -44,18 +44,17 @@ public partial class Tensor
     {
         if (min is null && max is null) throw new ArgumentException("Clamp: at least one of min and max must be given.");
         double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
-        return Node.Record(Map(new ClampOp(lo, hi), "Clamp"), "ClampBackward", [this],
+        return Node.Record(Map(new UnaryOp(UnaryKind.Clamp, lo, hi), "Clamp"), "ClampBackward", [this],
             g => [g * (this >= lo) * (this <= hi)], this);
     }
 
     /// <summary>Applies a floating-point map to a dense copy of the data (no autograd).</summary>
-    internal Tensor Map<TOp>(TOp op, string name) where TOp : struct, IUnaryOp
+    internal Tensor Map(UnaryOp op, string name)
     {
         if (!DType.IsFloatingPoint()) throw NotFloat(name, DType);
         var x = Dense();
         var y = Uninitialized(shape, DType);
-        if (DType == DType.Float32) op.Apply(x.Span<float>(), y.Span<float>());
-        else op.Apply(x.Span<double>(), y.Span<double>());
+        Backend.Of(x).Map(op, x.Layout, y.Layout);
         return y;
     }
 }

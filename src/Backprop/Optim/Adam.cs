@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Backends;
 
 namespace Backprop.Optim;
 
@@ -59,16 +59,8 @@ public class Adam : Optimizer
         if (param.IsContiguous)
         {
             // The whole update in one vectorised pass over the parameter, split across threads when it is large.
-            double stepSize = lr / biasCorrection1, eps = group["eps"];
-            WorkerPool.For(param.Numel, ParallelGrain, (i, n) =>
-            {
-                if (param.DType == DType.Float32)
-                    FusedKernels.Adam(param.Span<float>().Slice(i, n), g.Span<float>().Slice(i, n), expAvg.Span<float>().Slice(i, n),
-                        expAvgSq.Span<float>().Slice(i, n), maxSq.Span<float>().Slice(i, n), beta1, beta2, stepSize, biasCorrection2Sqrt, eps, amsgrad);
-                else
-                    FusedKernels.Adam(param.Span<double>().Slice(i, n), g.Span<double>().Slice(i, n), expAvg.Span<double>().Slice(i, n),
-                        expAvgSq.Span<double>().Slice(i, n), maxSq.Span<double>().Slice(i, n), beta1, beta2, stepSize, biasCorrection2Sqrt, eps, amsgrad);
-            });
+            var hyper = new AdamHyper(beta1, beta2, lr / biasCorrection1, biasCorrection2Sqrt, group["eps"], amsgrad);
+            Backend.Of("Adam", param, g, expAvg, expAvgSq, maxSq).AdamStep(param.Layout, g.Layout, expAvg.Layout, expAvgSq.Layout, maxSq.Layout, hyper);
             param.BumpVersion();
             return;
         }

@@ -79,9 +79,6 @@ public abstract class Optimizer
             }
     }
 
-    /// <summary>Fused updates split a parameter across threads when each gets at least this many elements.</summary>
-    private protected const int ParallelGrain = 1 << 15;
-
     /// <summary>Applies the update rule to one parameter in place, given its gradient, its group and its state.</summary>
     protected abstract void Update(Tensor param, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state);
 

@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Backends;
 
 namespace Backprop.Optim;
 
@@ -39,15 +39,8 @@ public sealed class Sgd : Optimizer
         {
             // The whole rule in one pass over the parameter.
             var buf = momentum != 0 ? state["momentum_buffer"] : param;
-            double lr = group.Lr, dampening = group["dampening"];
-            bool nesterov = group.Flag("nesterov");
-            WorkerPool.For(param.Numel, ParallelGrain, (i, n) =>
-            {
-                if (param.DType == DType.Float32)
-                    FusedKernels.Sgd(param.Span<float>().Slice(i, n), g.Span<float>().Slice(i, n), buf.Span<float>().Slice(i, n), lr, momentum, dampening, weightDecay, nesterov, first);
-                else
-                    FusedKernels.Sgd(param.Span<double>().Slice(i, n), g.Span<double>().Slice(i, n), buf.Span<double>().Slice(i, n), lr, momentum, dampening, weightDecay, nesterov, first);
-            });
+            var hyper = new SgdHyper(group.Lr, momentum, group["dampening"], weightDecay, group.Flag("nesterov"), first);
+            Backend.Of("Sgd", param, g, buf).SgdStep(param.Layout, g.Layout, buf.Layout, hyper);
             param.BumpVersion();
             return;
         }

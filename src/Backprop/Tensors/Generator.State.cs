@@ -10,10 +10,14 @@ public sealed partial class Generator
     /// which returns a ByteTensor): the four xoshiro256** words, the cached Box–Muller normal's bits and whether it is cached.
     /// <see cref="SetState"/> with it makes this or another generator continue the same sequence.
     /// </summary>
-    public Tensor GetState() => Tensor.FromArray(new[]
+    public Tensor GetState()
     {
-        (long)s0, (long)s1, (long)s2, (long)s3, BitConverter.DoubleToInt64Bits(spareNormal), hasSpare ? 1L : 0L,
-    });
+        lock (gate)
+            return Tensor.FromArray(new[]
+            {
+                (long)s0, (long)s1, (long)s2, (long)s3, BitConverter.DoubleToInt64Bits(spareNormal), hasSpare ? 1L : 0L,
+            });
+    }
 
     /// <summary>Restores a state from <see cref="GetState"/> (<c>torch.Generator.set_state(state)</c>); returns this generator.</summary>
     public Generator SetState(Tensor state)
@@ -24,9 +28,12 @@ public sealed partial class Generator
         if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == 0)
             throw new ArgumentException("Generator.SetState: the state is all zeros, which xoshiro256** can never reach; the saved state is corrupt.");
         if (w[5] is not (0 or 1)) throw new ArgumentException($"Generator.SetState: word 5 (normal cached) must be 0 or 1, got {w[5]}; the saved state is corrupt.");
-        (s0, s1, s2, s3) = ((ulong)w[0], (ulong)w[1], (ulong)w[2], (ulong)w[3]);
-        spareNormal = BitConverter.Int64BitsToDouble(w[4]);
-        hasSpare = w[5] == 1;
+        lock (gate)
+        {
+            (s0, s1, s2, s3) = ((ulong)w[0], (ulong)w[1], (ulong)w[2], (ulong)w[3]);
+            spareNormal = BitConverter.Int64BitsToDouble(w[4]);
+            hasSpare = w[5] == 1;
+        }
         return this;
     }
 }

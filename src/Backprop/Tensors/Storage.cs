@@ -19,6 +19,12 @@ internal sealed class Storage
 
     public Storage(Array data) => this.data = data;
 
+    /// <summary>The device holding the buffer: this storage is the CPU's (a managed array).</summary>
+    public Device Device => Device.Cpu;
+
+    /// <summary>The backend that computes on this buffer.</summary>
+    public Backends.IBackend Backend => Backends.Cpu.CpuBackend.Instance;
+
     /// <summary>The buffer; throws once a scope has recycled it.</summary>
     public Array Data => data ?? throw new ObjectDisposedException(nameof(Tensor),
         "This tensor's data was recycled when the TensorScope it was created in was disposed. " +

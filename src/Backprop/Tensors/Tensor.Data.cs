@@ -99,15 +99,7 @@ public partial class Tensor
         if (dtype == DType) return this;
         var src = Contiguous();
         var y = Empty(shape, dtype);
-        switch (src.Storage.Data, y.Storage.Data)
-        {
-            case (float[], double[]): CopyKernels.Convert<float, double>(src.Span<float>(), y.Span<double>()); break;
-            case (double[], float[]): CopyKernels.Convert<double, float>(src.Span<double>(), y.Span<float>()); break;
-            case (long[], float[]): CopyKernels.Convert<long, float>(src.Span<long>(), y.Span<float>()); break;
-            case (long[], double[]): CopyKernels.Convert<long, double>(src.Span<long>(), y.Span<double>()); break;
-            case (float[], long[]): CopyKernels.Convert<float, long>(src.Span<float>(), y.Span<long>()); break;
-            case (double[], long[]): CopyKernels.Convert<double, long>(src.Span<double>(), y.Span<long>()); break;
-        }
+        Backends.Backend.Of(src).Convert(src.Layout, y.Layout);
         if (!dtype.IsFloatingPoint()) return y;
         var from = DType;
         return Node.Record(y, "ToCopyBackward", [this], g => [g.To(from)]);

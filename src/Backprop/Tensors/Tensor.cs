@@ -7,10 +7,11 @@ namespace Backprop;
 /// </summary>
 public partial class Tensor
 {
-    internal readonly Storage Storage;
-    internal readonly int[] shape;
-    internal readonly int[] strides;
-    internal readonly int Offset;
+    // Not readonly: Module.To(dtype) swaps a Parameter's data in place (PyTorch's `param.data = ...`), see SetData.
+    internal Storage Storage;
+    internal int[] shape;
+    internal int[] strides;
+    internal int Offset;
     private bool requiresGrad;
 
     internal Tensor(Storage storage, int[] shape, int[] strides, int offset, DType dtype)
@@ -21,6 +22,21 @@ public partial class Tensor
         Offset = offset;
         DType = dtype;
         Numel = ShapeUtil.Numel(shape);
+    }
+
+    /// <summary>
+    /// Makes this tensor a view of <paramref name="source"/>'s data (PyTorch's <c>tensor.data = source</c>): the object
+    /// stays the same, so optimizers and modules holding it see the new values, dtype and device.
+    /// </summary>
+    internal void SetData(Tensor source)
+    {
+        if (source.Numel != Numel)
+            throw new InvalidOperationException($"internal: SetData with {source.Numel} elements on a tensor of {Numel}");
+        Storage = source.Storage;
+        shape = source.shape;
+        strides = source.strides;
+        Offset = source.Offset;
+        DType = source.DType;
     }
 
     /// <summary>Allocates an uninitialised (zero-filled) contiguous tensor.</summary>
@@ -48,7 +64,7 @@ public partial class Tensor
     internal Tensor AsStrided(int[] newShape, int[] newStrides, int newOffset) => new(Storage, newShape, newStrides, newOffset, DType);
 
     /// <summary>Element type (<c>tensor.dtype</c>).</summary>
-    public DType DType { get; }
+    public DType DType { get; private set; }
 
     /// <summary>Size of each dimension (<c>tensor.shape</c>).</summary>
     public ReadOnlySpan<int> Shape => shape;

@@ -19,7 +19,7 @@ public sealed class CheckpointTests : IDisposable
     private sealed class Run
     {
         public readonly Sequential Model;
-        public readonly Dropout Dropout = new(0.3, seed: 11);
+        public readonly Dropout Dropout = new(0.3, new Generator(11));
         public readonly Optimizer Opt;
         public readonly IScheduler Scheduler;
         public readonly DataLoader Loader;

@@ -41,7 +41,7 @@ public class ModuleTests
     [Fact]
     public void TrainEval_PropagateAndDropoutObeys()
     {
-        var drop = new Dropout(0.5, seed: 3);
+        var drop = new Dropout(0.5, new Generator(3));
         var model = new Sequential(new Linear(4, 4), drop);
         Assert.True(drop.IsTraining);
         var x = Tensor.Ones([1000]);

@@ -98,4 +98,19 @@ internal static class FusedKernels
             p[i] -= rate * d;
         }
     }
+
+    /// <summary>
+    /// Cross-entropy's gradient from softmax probabilities, in place: row n of <paramref name="p"/> ([n, classes]) becomes
+    /// coefₙ·(pₙ − onehot(targetₙ)).
+    /// </summary>
+    public static void SubtractOneHotAndScale<T>(Span<T> p, int classes, ReadOnlySpan<long> target, ReadOnlySpan<T> coef)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < target.Length; i++)
+        {
+            var row = p.Slice(i * classes, classes);
+            row[(int)target[i]] -= T.One;
+            System.Numerics.Tensors.TensorPrimitives.Multiply(row, coef[i], row);
+        }
+    }
 }

@@ -1,0 +1,87 @@
+using System.Globalization;
+
+namespace Backprop;
+
+/// <summary>The kind of a <see cref="Device"/> (<c>torch.device.type</c>).</summary>
+public enum DeviceKind : byte
+{
+    /// <summary>The host processor and memory (<c>"cpu"</c>).</summary>
+    Cpu,
+    /// <summary>An NVIDIA GPU (<c>"cuda:N"</c>); needs a CUDA backend, which this build does not include.</summary>
+    Cuda,
+}
+
+/// <summary>
+/// Where a tensor's numbers live: a kind and an index (<c>torch.device</c>). <see cref="Cpu"/> is the only device
+/// this build computes on; <see cref="Cuda"/> names a GPU for the backend that will implement it. Parsed from
+/// PyTorch's strings (<c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:1"</c>) and printed the same way.
+/// </summary>
+public readonly record struct Device
+{
+    private Device(DeviceKind kind, int index)
+    {
+        Kind = kind;
+        Index = index;
+    }
+
+    /// <summary>The device type (<c>device.type</c>).</summary>
+    public DeviceKind Kind { get; }
+
+    /// <summary>The device ordinal, 0 for the CPU (<c>device.index</c>).</summary>
+    public int Index { get; }
+
+    /// <summary>The host (<c>torch.device("cpu")</c>).</summary>
+    public static Device Cpu { get; } = new(DeviceKind.Cpu, 0);
+
+    /// <summary>The GPU with ordinal <paramref name="index"/> (<c>torch.device("cuda", index)</c>).</summary>
+    public static Device Cuda(int index = 0)
+    {
+        if (index < 0 || index >= MaxDevices)
+            throw new ArgumentOutOfRangeException(nameof(index), $"Device index must be in [0, {MaxDevices}), got {index}.");
+        return new(DeviceKind.Cuda, index);
+    }
+
+    private const int MaxDevices = 512; // c10's MAX_NUM_DEVICES
+
+    /// <summary>
+    /// Parses <c>"cpu"</c>, <c>"cpu:0"</c>, <c>"cuda"</c> (= <c>"cuda:0"</c>) or <c>"cuda:N"</c> like <c>torch.device(str)</c>:
+    /// lower-case type, optional <c>:index</c> without sign or leading zeros; anything else throws naming the string.
+    /// </summary>
+    public static Device Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int colon = text.IndexOf(':');
+        string type = colon < 0 ? text : text[..colon];
+        int index = 0;
+        if (colon >= 0)
+        {
+            string digits = text[(colon + 1)..];
+            bool valid = digits.Length > 0 && digits.All(char.IsAsciiDigit) && (digits.Length == 1 || digits[0] != '0')
+                && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out index);
+            if (!valid) throw new FormatException($"Invalid device string: '{text}'. Use 'cpu', 'cuda' or 'cuda:N'.");
+        }
+        return type switch
+        {
+            "cpu" when index == 0 => Cpu,
+            "cpu" => throw new FormatException($"Invalid device string: '{text}'. The CPU device index must be 0."),
+            "cuda" => index < MaxDevices ? new(DeviceKind.Cuda, index) : throw new FormatException($"Invalid device string: '{text}'. Device index must be below {MaxDevices}."),
+            _ => throw new FormatException($"Expected one of cpu, cuda device type at start of device string: {text}"),
+        };
+    }
+
+    /// <summary>PyTorch's spelling: <c>cpu</c> or <c>cuda:N</c> (<c>str(device)</c>).</summary>
+    public override string ToString() =>
+        Kind == DeviceKind.Cpu ? "cpu" : "cuda:" + Index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Throws PyTorch's error when <paramref name="a"/> and <paramref name="b"/> differ: an op's operands must all be on
+    /// one device (move them with <c>To(device)</c>).
+    /// </summary>
+    internal static void CheckSame(Device a, Device b, string op)
+    {
+        if (a.Kind != b.Kind || a.Index != b.Index)
+            throw new InvalidOperationException(
+                $"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}! " +
+                $"(in {op}; move them to one device with To(device))");
+    }
+}

@@ -1,0 +1,109 @@
+namespace Backprop.Backends;
+
+/// <summary>
+/// The primitives a device implements (candle's <c>BackendStorage</c>, tinygrad's runtime): ops, autograd, nn and optim
+/// reach the numbers only through these, after <see cref="Backend.Of(string, Tensor, Tensor)"/> has checked that all
+/// operands live on one device. Every method runs one whole op (dispatch once per op, never per element); the dtype
+/// switch happens inside the implementation. Outputs are allocated by the caller and passed as views.
+/// </summary>
+/// <remarks>
+/// Every op in <c>Ops/</c>, <c>NN/</c> and <c>Optim/</c> reaches numbers through these. Still missing for a device whose
+/// memory the host cannot read: upload/download primitives for the data in/out paths (<c>FromArray</c>, <c>ToArray</c>,
+/// <c>Item</c>, SafeTensors), which read CPU memory directly today (see docs/ARCHITECTURE.md).
+/// </remarks>
+internal interface IBackend
+{
+    /// <summary>The device whose memory this backend computes on.</summary>
+    Device Device { get; }
+
+    /// <summary>One Adam/AdamW step in place over contiguous tensors of one floating dtype (PyTorch's float-op order).</summary>
+    void AdamStep(in TensorView param, in TensorView grad, in TensorView expAvg, in TensorView expAvgSq, in TensorView maxExpAvgSq, in AdamHyper hyper);
+
+    /// <summary>One SGD step in place over contiguous tensors of one floating dtype.</summary>
+    void SgdStep(in TensorView param, in TensorView grad, in TensorView buffer, in SgdHyper hyper);
+
+    /// <summary>d = g·f′ computed from the activation's output y (contiguous, one dtype), into <paramref name="result"/>.</summary>
+    void ActivationBackward(ActivationKind kind, in TensorView grad, in TensorView output, in TensorView result);
+
+    /// <summary>Softmax (or log-softmax) of a contiguous tensor viewed as [outer, size, inner] along the middle dimension.</summary>
+    void Softmax(in TensorView input, int outer, int size, int inner, in TensorView output, bool log);
+
+    /// <summary>
+    /// Cross-entropy's gradient in place: <paramref name="probabilities"/> [n, classes] becomes coefₙ·(p − onehot(targetₙ)).
+    /// <paramref name="target"/> is Int64 [n] (valid indices), <paramref name="coef"/> [n] in the probabilities' dtype.
+    /// </summary>
+    void SubtractOneHotAndScale(in TensorView probabilities, in TensorView target, in TensorView coef);
+
+    /// <summary>Converts a contiguous tensor into a contiguous tensor of another dtype (same number of elements).</summary>
+    void Convert(in TensorView source, in TensorView destination);
+
+    /// <summary>
+    /// One product C (+)= A·B of floating <paramref name="dtype"/>: A is m×k, B is k×n, both read through their strides
+    /// (a transpose is a stride swap, never a copy), C is written row by row with row stride <c>c.RowStride</c>.
+    /// </summary>
+    void Gemm(DType dtype, in Strided2D a, in Strided2D b, in Strided2D c, int m, int k, int n, bool accumulate);
+
+    /// <summary>Copies the contiguous row <paramref name="row"/> [m] into every row of the contiguous <paramref name="matrix"/> [n, m].</summary>
+    void FillRows(in TensorView row, in TensorView matrix);
+
+    /// <summary>Sum of all elements of a contiguous tensor into the 0-d <paramref name="output"/>.</summary>
+    void SumAll(in TensorView input, in TensorView output);
+
+    /// <summary>Sum of a contiguous tensor viewed as [outer, size, inner] over the middle dimension into [outer, inner].</summary>
+    void Sum(in TensorView input, int outer, int size, int inner, in TensorView output);
+
+    /// <summary>Max (or min) over the middle of [outer, size, inner] with the first index where it occurs (Int64).</summary>
+    void MaxMin(in TensorView input, int outer, int size, int inner, in TensorView values, in TensorView indices, bool max);
+
+    /// <summary>Divides a contiguous floating tensor by <paramref name="divisor"/> in place (the mean's last step).</summary>
+    void DivideInPlace(in TensorView tensor, int divisor);
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="destination"/> element by element through both views' strides
+    /// (same shape and dtype; a source stride of 0 repeats, as after <c>Expand</c>).
+    /// </summary>
+    void CopyStrided(in TensorView source, in TensorView destination);
+
+    /// <summary>y = op(x) elementwise over a contiguous floating tensor into a contiguous one.</summary>
+    void Map(in UnaryOp op, in TensorView input, in TensorView output);
+
+    /// <summary>
+    /// y = a ∘ b with broadcasting: <paramref name="a"/> and <paramref name="b"/> keep their own shapes and strides and
+    /// are broadcast to <paramref name="output"/>'s (contiguous) shape; all three have one dtype. The output may be
+    /// <paramref name="a"/> itself (an in-place update of a contiguous tensor by a same-shaped one).
+    /// </summary>
+    void Binary(BinaryKind kind, in TensorView a, in TensorView b, in TensorView output);
+
+    /// <summary>y = x ∘ s for a contiguous floating tensor and a constant (+, −, ×, ÷), with s rounded to the dtype first.</summary>
+    void BinaryScalar(BinaryKind kind, in TensorView input, double scalar, in TensorView output);
+
+    /// <summary>y = mask ≠ 0 ? a : b, all three views already broadcast to <paramref name="output"/>'s shape, one dtype.</summary>
+    void Where(in TensorView mask, in TensorView a, in TensorView b, in TensorView output);
+
+    /// <summary>
+    /// Rows of the contiguous [outer, size, inner] <paramref name="input"/> picked along the middle dimension by the
+    /// contiguous Int64 <paramref name="index"/> (valid entries) into the contiguous [outer, index, inner] output.
+    /// </summary>
+    void IndexSelect(in TensorView input, int outer, int size, int inner, in TensorView index, in TensorView output);
+
+    /// <summary>Adds the contiguous [outer, index, inner] <paramref name="source"/> into rows <paramref name="index"/> of the contiguous [outer, size, inner] <paramref name="target"/>.</summary>
+    void IndexAdd(in TensorView target, int outer, int size, int inner, in TensorView index, in TensorView source);
+
+    /// <summary>
+    /// Gather (other[i] = self[i with dim ← index[i]]) or Scatter(Add) (self[i with dim ← index[i]] (+)= other[i]) over every
+    /// element of the contiguous Int64 <paramref name="index"/>; <paramref name="self"/> and <paramref name="other"/> are contiguous.
+    /// </summary>
+    void Scatter(ScatterKind kind, in TensorView self, in TensorView other, in TensorView index, int dim);
+}
+
+/// <summary>A strided matrix operand of <see cref="IBackend.Gemm"/>: element (i, j) is at <c>Offset + i·RowStride + j·ColStride</c>.</summary>
+internal readonly record struct Strided2D(Storage Storage, int Offset, int RowStride, int ColStride);
+
+/// <summary>The activations with a fused first-order backward.</summary>
+internal enum ActivationKind { Relu, Sigmoid, Tanh }
+
+/// <summary>Adam's per-step scalars: stepSize = lr / (1 − β₁ᵗ), bc2Sqrt = √(1 − β₂ᵗ).</summary>
+internal readonly record struct AdamHyper(double Beta1, double Beta2, double StepSize, double BiasCorrection2Sqrt, double Eps, bool Amsgrad);
+
+/// <summary>SGD's scalars; <c>FirstStep</c> initialises the momentum buffer with the gradient.</summary>
+internal readonly record struct SgdHyper(double Lr, double Momentum, double Dampening, double WeightDecay, bool Nesterov, bool FirstStep);

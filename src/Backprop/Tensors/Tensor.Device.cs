@@ -1,0 +1,31 @@
+namespace Backprop;
+
+public partial class Tensor
+{
+    /// <summary>The device holding this tensor's numbers (<c>tensor.device</c>).</summary>
+    public Device Device => Storage.Device;
+
+    /// <summary>This tensor as a backend sees it: storage, shape, strides, offset, dtype.</summary>
+    internal Backends.TensorView Layout => new(Storage, shape, strides, Offset, DType);
+
+    /// <summary>
+    /// This tensor on <paramref name="device"/> (<c>tensor.to(device)</c>): itself when it is already there, otherwise a
+    /// copy whose gradient flows back to this tensor. This build computes on the CPU only; any other device throws
+    /// saying so.
+    /// </summary>
+    public Tensor To(Device device)
+    {
+        if (device == Device) return this;
+        throw Unavailable(device, $"Tensor.To({device})");
+    }
+
+    /// <summary>Parses <paramref name="device"/> (<c>"cpu"</c>, <c>"cuda:0"</c>) and moves there (<c>tensor.to("cuda:0")</c>).</summary>
+    public Tensor To(string device) => To(Device.Parse(device));
+
+    /// <summary>This tensor converted to <paramref name="dtype"/> on <paramref name="device"/> (<c>tensor.to(device, dtype)</c>).</summary>
+    public Tensor To(Device device, DType dtype) => To(device).To(dtype);
+
+    internal static NotSupportedException Unavailable(Device device, string op) =>
+        new($"{op}: no backend for device {device} in this build of Backprop; only cpu is available. " +
+            "Keep tensors and modules on Device.Cpu.");
+}
