@@ -11,7 +11,7 @@ internal static class OnnxLayers
 {
     /// <summary>The layer types <see cref="Emit"/> translates, for error messages.</summary>
     public const string Supported = "Linear, Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d (without divisor override), AdaptiveAvgPool2d (to 1×1 or dividing sizes), " +
-        "BatchNorm1d/2d (eval, with running statistics), Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity (and Sequential of them)";
+        "BatchNorm1d/2d (eval, with running statistics), LayerNorm, Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity (and Sequential of them)";
 
     /// <summary>Emits <paramref name="layer"/> applied to value <paramref name="x"/> of shape <paramref name="inShape"/>; returns the output value.</summary>
     public static string Emit(OnnxGraph g, string path, Module layer, string x, int[] inShape)
@@ -71,6 +71,16 @@ internal static class OnnxLayers
                     var shift = bn.Bias is { } b1 ? (Tensor)b1 : Tensor.Zeros([bn.NumFeatures], bn.RunningMean.DType);
                     return g.Node("BatchNormalization", [x, g.Initializer(path + ".weight", scale), g.Initializer(path + ".bias", shift),
                         g.Initializer(path + ".running_mean", mean), g.Initializer(path + ".running_var", variance)], OnnxGraph.Float("epsilon", bn.Eps));
+                }
+            case LayerNorm ln:
+                {
+                    // ONNX LayerNormalization (opset 17) normalises the trailing dims from `axis` on, like nn.LayerNorm.
+                    int dims = ln.NormalizedShape.Length;
+                    var shape = ln.NormalizedShape.ToArray();
+                    var scale = ln.Weight is { } w ? (Tensor)w : Tensor.Ones(shape, g.DType);
+                    var inputs = new List<string> { x, g.Initializer(path + ".weight", scale) };
+                    if (ln.Bias is { } lb) inputs.Add(g.Initializer(path + ".bias", lb));
+                    return g.Node("LayerNormalization", [.. inputs], OnnxGraph.Int("axis", -dims), OnnxGraph.Float("epsilon", ln.Eps));
                 }
             case MaxPool2d m:
                 return g.Node("MaxPool", [x], OnnxGraph.Ints("kernel_shape", m.KernelSize.H, m.KernelSize.W), OnnxGraph.Ints("strides", m.Stride.H, m.Stride.W),

@@ -135,6 +135,21 @@ public sealed class OnnxExportTests : IDisposable
         AssertClose(model.Forward(x).ToArray<float>(), RunOnnx(path, x).Values, 1e-5);
     }
 
+    [Fact]
+    public void LayerNorm_MatchesBackprop()
+    {
+        var g = new Generator(17);
+        var norm = new LayerNorm([3, 4]);
+        using (Autograd.NoGrad()) { norm.Weight!.Copy_(Random([3, 4], 18)); norm.Bias!.Copy_(Random([3, 4], 19)); }
+        var model = new Sequential(new Linear(5, 12, generator: g), new Unflatten(1, [3, 4]), norm, new Flatten(), new Linear(12, 2, generator: g),
+            new LayerNorm(2, elementwiseAffine: false));
+        var path = Path.Combine(dir, "layernorm.onnx");
+        Onnx.Export(model, Random([1, 5], 20), path);
+        var x = Random([6, 5], 21);
+        model.Eval();
+        AssertClose(model.Forward(x).ToArray<float>(), RunOnnx(path, x).Values, 1e-5);
+    }
+
     private sealed class Custom : Module
     {
         public override Tensor Forward(Tensor input) => input * 2;

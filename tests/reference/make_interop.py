@@ -88,6 +88,28 @@ def mlp():
         torch.nn.Linear(12, 12), torch.nn.Tanh(), torch.nn.Linear(12, 4), torch.nn.Softmax(dim=-1)).eval()
 
 
+def cnn():
+    torch.manual_seed(3)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.ReLU(), torch.nn.AvgPool2d(2), torch.nn.Flatten(), torch.nn.Linear(24, 5))
+
+
+def cnn_files():
+    """A small CNN with BatchNorm: a few training-mode passes move its running statistics, then its eval outputs."""
+    model = cnn()
+    g = torch.Generator().manual_seed(4)
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.randn(8, 1, 10, 10, generator=g))
+    model.eval()
+    x = torch.randn(5, 1, 10, 10, generator=g)
+    with torch.no_grad():
+        y = model(x)
+    write(os.path.join(HERE, "cnn.safetensors"), dict(model.state_dict()), {"format": "pt"})
+    write(os.path.join(HERE, "cnn_io.safetensors"), {"x": x, "y": y})
+
+
 def main():
     os.makedirs(HERE, exist_ok=True)
     model = mlp()
@@ -124,6 +146,7 @@ def main():
     for name in ("mlp", "mlp_f16", "mlp_bf16"):
         back, meta = read(os.path.join(HERE, name + ".safetensors"))
         assert meta == {"format": "pt"} and set(back) == set(state), name
+    cnn_files()
     print("read back every file")
 
 

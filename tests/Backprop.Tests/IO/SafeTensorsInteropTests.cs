@@ -35,6 +35,25 @@ public sealed class SafeTensorsInteropTests : IDisposable
         Reference.AssertClose(io[output].ToArray<double>(), y.ToArray<double>(), 1e-5, 0, weights);
     }
 
+    /// <summary>The PyTorch model of make_interop.py's <c>cnn()</c>: conv, BatchNorm, pooling and linear layers.</summary>
+    internal static Sequential Cnn() => new(new Conv2d(1, 4, 3, padding: 1), new BatchNorm2d(4), new Relu(), new MaxPool2d(2),
+        new Conv2d(4, 6, 3, padding: 1), new Relu(), new AvgPool2d(2), new Flatten(), new Linear(24, 5));
+
+    [Fact]
+    public void PyTorchCnn_WithBatchNormStatistics_GivesPyTorchsOutputs()
+    {
+        var model = Cnn();
+        var state = SafeTensors.Load(Ref("cnn.safetensors"));
+        Assert.Equal(DType.Int64, state["1.num_batches_tracked"].DType);
+        model.LoadStateDict(state);
+        Assert.Equal(3, model.StateDict()["1.num_batches_tracked"].Item()); // three training-mode passes in PyTorch
+        model.Eval();
+        var io = SafeTensors.Load(Ref("cnn_io.safetensors"));
+        var y = model.Forward(io["x"]);
+        Assert.Equal(io["y"].Shape.ToArray(), y.Shape.ToArray());
+        Reference.AssertClose(io["y"].ToArray<double>(), y.ToArray<double>(), 1e-5, 0, "cnn");
+    }
+
     [Theory]
     [InlineData("mlp.safetensors", null)]
     [InlineData("mlp_f16.safetensors", SafeTensorsDType.F16)]
