@@ -35,15 +35,19 @@ public static class Onnx
     internal static ModelProto ToModelProto(Module model, Tensor sampleInput, double[]? inputMean, double[]? inputStd,
         IReadOnlyDictionary<string, string>? metadata)
     {
-        if (!sampleInput.DType.IsFloatingPoint())
-            throw new ArgumentException($"Onnx.Export: the sample input is {sampleInput.DType}; export a model that takes Float32 or Float64 features.");
+        var first = Layers(model, "").Select(l => l.Layer).FirstOrDefault();
+        bool indices = !sampleInput.DType.IsFloatingPoint();
+        if (indices && first is not Embedding)
+            throw new ArgumentException($"Onnx.Export: the sample input is {sampleInput.DType}; export a model that takes Float32 or Float64 features, or one that starts with an Embedding.");
+        if (indices && inputMean is not null)
+            throw new ArgumentException("Onnx.Export: inputMean/inputStd standardise features; a model that starts with an Embedding takes Int64 indices.");
         if (sampleInput.Shape.Length < 2)
             throw new ArgumentException($"Onnx.Export: the sample input has shape [{string.Join(", ", sampleInput.Shape.ToArray())}]; give a batch, e.g. one row of shape [1, features].");
         if ((inputMean is null) != (inputStd is null))
             throw new ArgumentException("Onnx.Export: give both inputMean and inputStd, or neither.");
-        var g = new OnnxGraph(sampleInput.DType);
+        var g = new OnnxGraph(indices ? ((Embedding)first!).Weight.DType : sampleInput.DType);
         var shape = sampleInput.Shape.ToArray();
-        g.Graph.Input.Add(g.Value("input", shape));
+        g.Graph.Input.Add(g.Value("input", shape, elemType: indices ? DType.Int64 : null));
         string x = "input";
         if (inputMean is not null)
         {

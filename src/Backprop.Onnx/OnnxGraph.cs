@@ -74,9 +74,9 @@ internal sealed class OnnxGraph(DType dtype)
     public static AttributeProto Float(string name, double value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = (float)value };
 
     /// <summary>A graph input or output: a tensor of the graph's dtype whose first dim is the symbolic batch size.</summary>
-    public ValueInfoProto Value(string name, IReadOnlyList<int> shape, string batchName = "batch")
+    public ValueInfoProto Value(string name, IReadOnlyList<int> shape, string batchName = "batch", DType? elemType = null)
     {
-        var tensorType = new TypeProto.Types.Tensor { ElemType = ElemType(dtype), Shape = new TensorShapeProto() };
+        var tensorType = new TypeProto.Types.Tensor { ElemType = ElemType(elemType ?? dtype), Shape = new TensorShapeProto() };
         for (int i = 0; i < shape.Count; i++)
             tensorType.Shape.Dim.Add(i == 0 ? new TensorShapeProto.Types.Dimension { DimParam = batchName } : new TensorShapeProto.Types.Dimension { DimValue = shape[i] });
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensorType } };

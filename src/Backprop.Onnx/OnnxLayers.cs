@@ -11,7 +11,7 @@ internal static class OnnxLayers
 {
     /// <summary>The layer types <see cref="Emit"/> translates, for error messages.</summary>
     public const string Supported = "Linear, Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d (without divisor override), AdaptiveAvgPool2d (to 1×1 or dividing sizes), " +
-        "BatchNorm1d/2d (eval, with running statistics), LayerNorm, Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity (and Sequential of them)";
+        "Embedding (first layer; Int64 input), BatchNorm1d/2d (eval, with running statistics), LayerNorm, Relu, Sigmoid, Tanh, LeakyRelu, Elu, Gelu, Softplus, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity (and Sequential of them)";
 
     /// <summary>Emits <paramref name="layer"/> applied to value <paramref name="x"/> of shape <paramref name="inShape"/>; returns the output value.</summary>
     public static string Emit(OnnxGraph g, string path, Module layer, string x, int[] inShape)
@@ -72,6 +72,8 @@ internal static class OnnxLayers
                     return g.Node("BatchNormalization", [x, g.Initializer(path + ".weight", scale), g.Initializer(path + ".bias", shift),
                         g.Initializer(path + ".running_mean", mean), g.Initializer(path + ".running_var", variance)], OnnxGraph.Float("epsilon", bn.Eps));
                 }
+            case Embedding e: // rows of the weight picked by Int64 indices (padding_idx only matters for training)
+                return g.Node("Gather", [g.Initializer(path + ".weight", e.Weight), x], OnnxGraph.Int("axis", 0));
             case LayerNorm ln:
                 {
                     // ONNX LayerNormalization (opset 17) normalises the trailing dims from `axis` on, like nn.LayerNorm.

@@ -150,6 +150,25 @@ public sealed class OnnxExportTests : IDisposable
         AssertClose(model.Forward(x).ToArray<float>(), RunOnnx(path, x).Values, 1e-5);
     }
 
+    [Fact]
+    public void Embedding_TakesInt64Indices_AndMatchesBackprop()
+    {
+        var g = new Generator(22);
+        var model = new Sequential(new Embedding(11, 4, paddingIdx: 0, generator: g), new LayerNorm(4), new Flatten(), new Linear(12, 3, generator: g));
+        var sample = Tensor.FromArray(new long[,] { { 1, 2, 3 } });
+        var path = Path.Combine(dir, "embedding.onnx");
+        Onnx.Export(model, sample, path);
+        var idx = Tensor.FromArray(new long[,] { { 0, 5, 10 }, { 7, 7, 1 } });
+        model.Eval();
+        using var session = new InferenceSession(path);
+        var input = new DenseTensor<long>(idx.ToArray<long>(), [2, 3]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", input)]);
+        var output = results.Single(r => r.Name == "output").AsTensor<float>().ToArray();
+        AssertClose(model.Forward(idx).ToArray<float>(), output, 1e-5);
+        var e = Assert.Throws<ArgumentException>(() => Onnx.Export(new Sequential(new Linear(3, 2)), sample, Path.Combine(dir, "bad.onnx")));
+        Assert.Contains("starts with an Embedding", e.Message);
+    }
+
     private sealed class Custom : Module
     {
         public override Tensor Forward(Tensor input) => input * 2;
