@@ -73,8 +73,13 @@ internal static class ModuleFields
         types.Reverse();
         var result = new List<FieldInfo>();
         foreach (var t in types)
-            result.AddRange(t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
-                .Where(keep).OrderBy(f => f.MetadataToken));
+        {
+            var fields = t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly).Where(keep).ToArray();
+            // Metadata tokens give declaration order under the JIT. NativeAOT keeps no tokens (MetadataToken throws there);
+            // its reflection lists a type's fields in declaration order, which is then used as it is.
+            if (fields.All(f => f.HasMetadataToken())) fields = [.. fields.OrderBy(f => f.MetadataToken)];
+            result.AddRange(fields);
+        }
         return [.. result];
     }
 }
