@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Backprop.Cli;
-using Spectre.Console;
 
 namespace Backprop.Cli.Tests;
 
@@ -12,18 +11,7 @@ public sealed class CnnCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        int code = App.Run(args, console, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void TrainCnnOnDigits_ThenEvalAndPredict()
