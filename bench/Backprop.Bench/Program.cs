@@ -43,7 +43,11 @@ if (only.Contains("cnn_quick"))
     var (samplesPerSecond, _) = Workloads.FashionMnistCnn(128, epochs: 1, maxSteps: 60);
     Workloads.Emit(("work", "fmnist_cnn_b128_60steps"), ("samples_per_s", Math.Round(samplesPerSecond)));
 }
-if (only.Contains("cnn_phases")) Workloads.Emit([("work", "fmnist_cnn_b128_phases_us"), .. CnnPhaseProbe.Run().Select(p => (p.Phase, (object)p.Microseconds))]);
+if (only.Contains("cnn_phases"))
+{
+    Workloads.Emit([("work", "fmnist_cnn_b128_phases_us"), .. CnnPhaseProbe.Run().Select(p => (p.Phase, (object)p.Microseconds))]);
+    Workloads.Emit([("work", "fmnist_cnn_b128_phases_alloc_bytes"), .. CnnPhaseProbe.LastBytesPerStep.Select(p => (p.Phase, (object)p.Bytes))]);
+}
 if (only.Contains("pool_probe"))
 {
     var px = Tensor.Randn([128, 32, 28, 28], new Generator(0));
