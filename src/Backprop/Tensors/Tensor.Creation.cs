@@ -35,10 +35,9 @@ public partial class Tensor
     {
         if (step == 0) throw new ArgumentException("Arange: step must be nonzero.");
         long n = Math.Max(0, (end - start + step - Math.Sign(step)) / step);
-        var t = Empty([(int)n], DType.Int64);
-        var s = t.Span<long>();
-        for (int i = 0; i < n; i++) s[i] = start + i * step;
-        return t;
+        var values = new long[n];
+        for (int i = 0; i < n; i++) values[i] = start + i * step;
+        return Wrap(values, [(int)n], DType.Int64);
     }
 
     /// <summary>Floating-point values from <paramref name="start"/> to <paramref name="end"/> (exclusive) by <paramref name="step"/> (<c>torch.arange</c> with floats).</summary>
@@ -62,8 +61,10 @@ public partial class Tensor
     public static Tensor Eye(int n, int? m = null, DType dtype = DType.Float32)
     {
         int cols = m ?? n;
-        var t = Zeros([n, cols], dtype);
-        for (int i = 0; i < Math.Min(n, cols); i++) t.SetRaw(i * cols + i, 1);
+        var values = new double[n * cols];
+        for (int i = 0; i < Math.Min(n, cols); i++) values[i * cols + i] = 1;
+        var t = Uninitialized([n, cols], dtype);
+        t.Upload(values);
         return t;
     }
 
@@ -85,16 +86,18 @@ public partial class Tensor
     public static Tensor RandInt(long low, long high, ReadOnlySpan<int> shape, Generator? generator = null)
     {
         var g = generator ?? Generator.Default;
-        var t = Empty(ShapeUtil.Validate(shape, "RandInt"), DType.Int64);
-        var s = t.Span<long>();
-        for (int i = 0; i < s.Length; i++) s[i] = g.NextInt64(low, high);
-        return t;
+        var dims = ShapeUtil.Validate(shape, "RandInt");
+        var values = new long[ShapeUtil.Numel(dims)];
+        for (int i = 0; i < values.Length; i++) values[i] = g.NextInt64(low, high);
+        return Wrap(values, dims, DType.Int64);
     }
 
     private static Tensor FromFunction(ReadOnlySpan<int> shape, DType dtype, Func<int, double> f)
     {
-        var t = Empty(shape, dtype);
-        for (int i = 0; i < t.Numel; i++) t.SetRaw(i, f(i));
+        var t = Uninitialized(shape, dtype);
+        var values = new double[t.Numel];
+        for (int i = 0; i < values.Length; i++) values[i] = f(i);
+        t.Upload(values);
         return t;
     }
 
@@ -104,33 +107,6 @@ public partial class Tensor
         return this;
     }
 
-    /// <summary>Writes one element of a contiguous tensor by flat index, converting from double.</summary>
-    internal void SetRaw(int flatIndex, double value)
-    {
-        switch (Storage.Data)
-        {
-            case float[] f: f[Offset + flatIndex] = (float)value; break;
-            case double[] d: d[Offset + flatIndex] = value; break;
-            case long[] l: l[Offset + flatIndex] = (long)value; break;
-        }
-    }
-
-    /// <summary>Reads one element by storage index as double.</summary>
-    internal double GetRaw(int storageIndex) => Storage.Data switch
-    {
-        float[] f => f[storageIndex],
-        double[] d => d[storageIndex],
-        long[] l => l[storageIndex],
-        _ => throw new InvalidOperationException(),
-    };
-
-    private void FillRaw(double value)
-    {
-        switch (Storage.Data)
-        {
-            case float[] f: f.AsSpan(Offset, Numel).Fill((float)value); break;
-            case double[] d: d.AsSpan(Offset, Numel).Fill(value); break;
-            case long[] l: l.AsSpan(Offset, Numel).Fill((long)value); break;
-        }
-    }
+    /// <summary>Sets every element of this contiguous tensor to <paramref name="value"/> (the backend's fill).</summary>
+    private void FillRaw(double value) => Backends.Backend.Of(this).Fill(Layout, value);
 }
