@@ -82,7 +82,8 @@ internal interface IBackend
 
     /// <summary>
     /// Rows of the contiguous [outer, size, inner] <paramref name="input"/> picked along the middle dimension by the
-    /// contiguous Int64 <paramref name="index"/> (valid entries) into the contiguous [outer, index, inner] output.
+    /// contiguous Int64 <paramref name="index"/> into the contiguous [outer, index, inner] output. This and the other
+    /// index-driven primitives throw <see cref="IndexRangeException"/> for an index outside the dimension.
     /// </summary>
     void IndexSelect(in TensorView input, int outer, int size, int inner, in TensorView index, in TensorView output);
 

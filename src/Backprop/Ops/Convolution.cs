@@ -82,7 +82,7 @@ public partial class Tensor
         return Node.Record(y, "MaxPool2DWithIndicesBackward", [input], grad =>
         {
             if (Autograd.IsGradEnabled) // differentiable: scatter-add's backward is a gather
-                return [Zeros([planes, plane], dtype).ScatterAdd(1, indices.View([planes, g.Positions]), grad.Reshape([planes, g.Positions])).View(s)];
+                return [Full([planes, plane], 0, dtype, grad).ScatterAdd(1, indices.View([planes, g.Positions]), grad.Reshape([planes, g.Positions])).View(s)];
             var gd = (grad.DType == dtype ? grad : grad.To(dtype)).Dense();
             var dx = Empty(s, dtype, gd);
             Backend.Of("MaxPool2DWithIndicesBackward", gd, indices).MaxPool2dBackward(gd.Layout, indices.Layout, g, dx.Layout);

@@ -128,7 +128,7 @@ public partial class Tensor
     {
         if (dtype == DType) return this;
         var src = Contiguous();
-        var y = Empty(shape, dtype);
+        var y = Empty(shape, dtype, src);
         Backends.Backend.Of(src).Convert(src.Layout, y.Layout);
         if (!dtype.IsFloatingPoint()) return y;
         var from = DType;
