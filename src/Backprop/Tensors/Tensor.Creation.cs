@@ -17,6 +17,9 @@ public partial class Tensor
     /// <summary>A tensor filled with <paramref name="value"/> on <paramref name="like"/>'s device (ops' constants and zero gradients).</summary>
     internal static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype, Tensor like) => Full(shape, value, dtype, like.Storage.Allocator);
 
+    /// <summary>A 0-d tensor in host (CPU) memory whatever the default device: counters the host reads every step.</summary>
+    internal static Tensor HostScalar(double value, DType dtype) => Full([], value, dtype, Backends.Allocators.Cpu);
+
     private static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype, Backends.Allocator allocator)
     {
         var t = Empty(ShapeUtil.Validate(shape, "Full"), dtype, allocator);
