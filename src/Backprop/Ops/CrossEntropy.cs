@@ -39,7 +39,7 @@ public partial class Tensor
     {
         int classes = logp.shape[1];
         var counted = target.Ne(Full([], ignoreIndex, DType.Int64, target));
-        var safe = Where(counted, target, Full([], 0, DType.Int64, target));
+        var safe = target * counted; // ignored targets become class 0 (their weight is 0)
         Tensor picked;
         try { picked = logp.Gather(1, safe.Unsqueeze(1)).Squeeze(1); }
         catch (IndexOutOfRangeException e) when (e.InnerException is IndexRangeException r)
