@@ -86,12 +86,20 @@ public sealed class MultiheadAttention : Module
         var kh = Heads(Tensor.Linear(k, w[1], b?[1]), s, n);
         var vh = Heads(Tensor.Linear(v, w[2], b?[2]), s, n);
         var mask = CombinedMask(op, attnMask, keyPaddingMask, batched, qh, kh, n);
-        if (isCausal && attnMask is null)
+        bool causal = isCausal && attnMask is null;
+        double dropout = IsTraining ? DropoutP : 0;
+        Tensor o, weights = null!;
+        if (!needWeights && dropout == 0 && Tensor.CanFuseAttention(qh, kh, vh, mask))
+            o = Tensor.FusedAttention(qh, kh, vh, mask, causal, 1 / Math.Sqrt(HeadDim)); // the weights are not asked for: never stored
+        else
         {
-            var causal = Functional.AttentionMask(op, Functional.CausalMask(l, s), qh, kh, nonzeroAttends: true);
-            mask = mask is null ? causal : mask + causal;
+            if (causal)
+            {
+                var causalMask = Functional.AttentionMask(op, Functional.CausalMask(l, s), qh, kh, nonzeroAttends: true);
+                mask = mask is null ? causalMask : mask + causalMask;
+            }
+            (o, weights) = Functional.Attention(qh, kh, vh, mask, dropout, null, dropoutGenerator);
         }
-        var (o, weights) = Functional.Attention(qh, kh, vh, mask, IsTraining ? DropoutP : 0, null, dropoutGenerator);
         var output = OutProj.Forward(o.Permute(2, 0, 1, 3).Reshape([l, n, EmbedDim])); // [L, N, E]
         output = !batched ? output.Squeeze(1) : BatchFirst ? output.Transpose(0, 1) : output;
         if (!needWeights) return (output, null);
