@@ -83,6 +83,19 @@ public class TransformerLayerTests
     }
 
     [Fact]
+    public void UnbatchedInputEqualsABatchOfOne()
+    {
+        var g = new Generator(8);
+        var layer = Encoder(true, "gelu", batchFirst: true, g: g);
+        var x = R(g, 5, 4);
+        var padding = Tensor.FromArray(new long[] { 0, 0, 0, 1, 1 }, [5]);
+        var unbatched = layer.Forward(x, null, padding, isCausal: true);
+        var batched = layer.Forward(x.Unsqueeze(0), null, padding.Unsqueeze(0), isCausal: true);
+        Assert.Equal(new[] { 5, 4 }, unbatched.Shape.ToArray());
+        Reference.AssertClose(batched.Squeeze(0).ToArray<double>(), unbatched.ToArray<double>(), 1e-14, 1e-14, "unbatched");
+    }
+
+    [Fact]
     public void CustomActivationIsUsed()
     {
         var g = new Generator(5);
