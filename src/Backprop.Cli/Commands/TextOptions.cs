@@ -14,11 +14,11 @@ internal sealed class TextOptions
     public static readonly string[] Models = ["lstm", "transformer"];
 
     public Option<string?> File { get; } = new("--file") { Description = "the UTF-8 text a character-level model trains on, with --dataset text (default: the embedded opening of Shakespeare's Coriolanus, 40 KB)" };
-    public Option<int> Context { get; } = new Option<int>("--context") { Description = "characters per training window (the transformer's longest input), with --dataset text", DefaultValueFactory = _ => 64 }.AtLeast(1, 4096);
-    public Option<int> Embedding { get; } = new Option<int>("--embedding") { Description = "character embedding size (the transformer's model width), with --dataset text", DefaultValueFactory = _ => 64 }.AtLeast(1, 4096);
-    public Option<int> Hidden { get; } = new Option<int>("--hidden") { Description = "LSTM hidden size, or the transformer's feed-forward size, with --dataset text", DefaultValueFactory = _ => 128 }.AtLeast(1, 16384);
+    public Option<int> Context { get; } = new Option<int>("--context") { Description = "characters per training window (the transformer's longest input), with --dataset text", DefaultValueFactory = _ => DefaultContext }.AtLeast(1, 4096);
+    public Option<int> Embedding { get; } = new Option<int>("--embedding") { Description = "character embedding size (the transformer's model width), with --dataset text", DefaultValueFactory = _ => DefaultEmbedding }.AtLeast(1, 4096);
+    public Option<int> Hidden { get; } = new Option<int>("--hidden") { Description = "LSTM hidden size, or the transformer's feed-forward size, with --dataset text", DefaultValueFactory = _ => DefaultHidden }.AtLeast(1, 16384);
     public Option<int?> NumLayers { get; } = new Option<int?>("--num-layers") { Description = "LSTM layers or transformer blocks, with --dataset text (default 1 for lstm, 2 for transformer)" }.AtLeast(1, 64);
-    public Option<int> Heads { get; } = new Option<int>("--heads") { Description = "attention heads of --model transformer; must divide --embedding", DefaultValueFactory = _ => 4 }.AtLeast(1, 4096);
+    public Option<int> Heads { get; } = new Option<int>("--heads") { Description = "attention heads of --model transformer; must divide --embedding", DefaultValueFactory = _ => DefaultHeads }.AtLeast(1, 4096);
     public Option<double> Dropout { get; } = new Option<double>("--dropout") { Description = "dropout probability in training, with --dataset text", DefaultValueFactory = _ => 0 }.Within(0, 1, highOpen: true);
 
     /// <summary>The options, to add to the command.</summary>
@@ -45,16 +45,22 @@ internal sealed class TextOptions
             if (classifierOnly.FirstOrDefault(o => Given(r, o)) is { } c) { r.AddError($"{c.Name}: not used by --dataset text"); return; }
             bool transformer = modelName == "transformer";
             if (!transformer && Given(r, Heads)) { r.AddError("--heads: only for --model transformer"); return; }
-            if (transformer && r.GetValue(Embedding) % r.GetValue(Heads) != 0)
+            int embedding = Value(r, Embedding, DefaultEmbedding), heads = Value(r, Heads, DefaultHeads);
+            if (transformer && embedding % heads != 0)
             {
-                r.AddError($"--heads {r.GetValue(Heads)}: must divide --embedding {r.GetValue(Embedding)} (each head gets embedding/heads features)");
+                r.AddError($"--heads {heads}: must divide --embedding {embedding} (each head gets embedding/heads features)");
                 return;
             }
-            if (TextData.Problem(r.GetValue(File), r.GetValue(Context)) is string problem) r.AddError(problem);
+            if (TextData.Problem(r.GetValue(File), Value(r, Context, DefaultContext)) is string problem) r.AddError(problem);
         });
     }
 
     private static bool Given(CommandResult r, Option o) => r.GetResult(o) is { Implicit: false };
+
+    /// <summary>An option's value in a command validator, which sees defaults as default(T): the given value or <paramref name="fallback"/>.</summary>
+    private static T Value<T>(CommandResult r, Option<T> o, T fallback) => Given(r, o) ? r.GetValue(o)! : fallback;
+
+    private const int DefaultContext = 64, DefaultEmbedding = 64, DefaultHidden = 128, DefaultHeads = 4;
 
     /// <summary>The run's model.json and data for <c>--dataset text</c>; the hyper-parameters are the caller's.</summary>
     public (ModelSpec Spec, SplitData Data) Build(ParseResult r, Option<string> model, TrainOptions options)

@@ -72,16 +72,16 @@ internal sealed class CharLstm : Module, ICharModel
 }
 
 /// <summary>
-/// A decoder-only (GPT-style) transformer: token and learned position embeddings (positions up to <c>context</c>), pre-norm
-/// blocks of causal self-attention and a feed-forward layer, a final LayerNorm and a Linear to the vocabulary.
+/// A decoder-only (GPT-style) transformer: token and learned position embeddings (positions up to <c>context</c>), a
+/// <see cref="TransformerEncoder"/> of pre-norm (<c>normFirst</c>) GELU layers run with <c>isCausal</c> (position i sees
+/// characters 0..i) and a final LayerNorm, then a Linear to the vocabulary.
 /// </summary>
 internal sealed class CharTransformer : Module, ICharModel
 {
     private readonly Embedding tokens;
     private readonly Embedding positions;
     private readonly Dropout dropout;
-    private readonly ModuleList blocks;
-    private readonly LayerNorm norm;
+    private readonly TransformerEncoder encoder;
     private readonly Linear head;
 
     public CharTransformer(int vocabulary, int context, int embed, int hidden, int layers, int heads, double dropoutP, long seed)
@@ -92,8 +92,8 @@ internal sealed class CharTransformer : Module, ICharModel
         tokens = new Embedding(vocabulary, embed, generator: g);
         positions = new Embedding(context, embed, generator: g);
         dropout = new Dropout(dropoutP, new Generator(seed + 2));
-        blocks = new ModuleList([.. Enumerable.Range(0, layers).Select(i => (Module)new CausalBlock(embed, heads, hidden, dropoutP, g, seed + 3 + i))]);
-        norm = new LayerNorm([embed]);
+        var layer = new TransformerEncoderLayer(embed, heads, hidden, dropoutP, "gelu", batchFirst: true, normFirst: true, generator: g);
+        encoder = new TransformerEncoder(layer, layers, new LayerNorm([embed]));
         head = new Linear(embed, vocabulary, generator: g);
     }
 
@@ -110,18 +110,7 @@ internal sealed class CharTransformer : Module, ICharModel
         int t = input.Size(1);
         if (t > Context) throw new ArgumentException($"CharTransformer: input of {t} characters is longer than the {Context} positions the model learned.");
         var h = dropout.Forward(tokens.Forward(input) + positions.Forward(Tensor.Arange(t)));
-        var mask = CausalMask(t);
-        foreach (var block in blocks.Items) h = ((CausalBlock)block).Forward(h, mask);
-        return head.Forward(norm.Forward(h));
-    }
-
-    /// <summary>nn.MultiheadAttention's boolean mask: a nonzero entry (key j after query i) is masked out.</summary>
-    private static Tensor CausalMask(int t)
-    {
-        var m = new long[t * t];
-        for (int i = 0; i < t; i++)
-            for (int j = i + 1; j < t; j++) m[i * t + j] = 1;
-        return Tensor.FromArray(m, [t, t]);
+        return head.Forward(encoder.Forward(h, null, isCausal: true));
     }
 
     public ICharSampler StartSampling() => new Sampler(this);
@@ -137,35 +126,5 @@ internal sealed class CharTransformer : Module, ICharModel
             var window = history.GetRange(history.Count - n, n).ToArray();
             return model.Logits(Tensor.FromArray(window, [1, n])).Select(0, 0).Select(0, n - 1).ToArray();
         }
-    }
-}
-
-/// <summary>One pre-norm transformer block: x + attn(LN(x)) with a causal mask, then x + FF(LN(x)) with a GELU feed-forward.</summary>
-internal sealed class CausalBlock : Module
-{
-    private readonly LayerNorm norm1;
-    private readonly MultiheadAttention attention;
-    private readonly LayerNorm norm2;
-    private readonly Linear linear1;
-    private readonly Linear linear2;
-    private readonly Dropout dropout;
-
-    public CausalBlock(int embed, int heads, int hidden, double dropoutP, Generator g, long seed)
-    {
-        norm1 = new LayerNorm([embed]);
-        attention = new MultiheadAttention(embed, heads, dropoutP, batchFirst: true, generator: g, dropoutSeed: seed);
-        norm2 = new LayerNorm([embed]);
-        linear1 = new Linear(embed, hidden, generator: g);
-        linear2 = new Linear(hidden, embed, generator: g);
-        dropout = new Dropout(dropoutP, new Generator(seed + 1000));
-    }
-
-    public override Tensor Forward(Tensor input) => throw new NotSupportedException("CausalBlock needs its mask: call Forward(input, mask).");
-
-    public Tensor Forward(Tensor x, Tensor mask)
-    {
-        var a = norm1.Forward(x);
-        x = x + dropout.Forward(attention.Forward(a, a, a, needWeights: false, attnMask: mask).Output);
-        return x + dropout.Forward(linear2.Forward(linear1.Forward(norm2.Forward(x)).Gelu()));
     }
 }

@@ -54,7 +54,7 @@ internal sealed class ModelSpec
     public string Describe() => Text is { } t
         ? Model == "lstm"
             ? $"lstm: embedding {t.Embed} → {t.Layers}-layer LSTM {t.Hidden} → {Classes.Length} characters, context {Inputs}{(t.Dropout > 0 ? $", dropout {t.Dropout}" : "")}"
-            : $"transformer: embedding {t.Embed} + positions {Inputs} → {t.Layers} causal blocks ({t.Heads} heads, feed-forward {t.Hidden}) → {Classes.Length} characters{(t.Dropout > 0 ? $", dropout {t.Dropout}" : "")}"
+            : $"transformer: embedding {t.Embed} + positions {Inputs} → {t.Layers} causal pre-norm encoder layers ({t.Heads} heads, feed-forward {t.Hidden}) → {Classes.Length} characters{(t.Dropout > 0 ? $", dropout {t.Dropout}" : "")}"
         : Model == "mlp"
             ? $"{Inputs} → {string.Join(" → ", Hidden)} → {Classes.Length} ({Activation})"
             : $"cnn {Model} on {string.Join("×", ImageShape ?? [])} images → {Classes.Length}";
