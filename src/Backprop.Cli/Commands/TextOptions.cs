@@ -29,10 +29,11 @@ internal sealed class TextOptions
     /// only language models on it, <c>--heads</c> dividing <c>--embedding</c>, and a file that exists, is UTF-8, not empty and
     /// long enough for <c>--context</c>.
     /// </summary>
-    public void AddValidator(Command command, Option<string> dataset, Option<string> model, IEnumerable<Option> classifierOnly)
+    public void AddValidator(Command command, Option<string> dataset, Option<string> model, Option<string?> resume, IEnumerable<Option> classifierOnly)
     {
         command.Validators.Add(r =>
         {
+            if (Given(r, resume)) return; // the run's own settings; train says which options --resume leaves out
             bool text = r.GetValue(dataset) == TextData.DatasetName;
             string? modelName = r.GetResult(model) is { Implicit: false } ? r.GetValue(model)?.Trim() : null;
             if (!text)

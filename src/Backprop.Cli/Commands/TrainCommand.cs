@@ -68,7 +68,7 @@ internal static class TrainCommand
             dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, onNan, anomaly, seed, threads, output, resume, init, distributed,
         };
         foreach (var o in text.All) command.Options.Add(o);
-        text.AddValidator(command, dataset, modelOption, [dataDir, labelColumn, layers, activation, augment]);
+        text.AddValidator(command, dataset, modelOption, resume, [dataDir, labelColumn, layers, activation, augment]);
         command.SetAction(r =>
         {
             if (!r.GetValue(distributed)) return Run(r, null);
