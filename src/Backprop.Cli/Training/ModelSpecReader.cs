@@ -103,14 +103,16 @@ internal static class ModelSpecReader
         var t = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var p in text.EnumerateObject())
             if (!t.TryAdd(p.Name, p.Value)) throw Bad(path, "text." + p.Name, "appears twice");
+        JsonElement Get(string name) => t.TryGetValue(name, out var e) && e.ValueKind != JsonValueKind.Null ? e
+            : throw Bad(path, "text." + name, t.ContainsKey(name) ? "is null" : "is missing");
         spec.Text = new TextModelSpec
         {
             File = Optional(t, "file") is { } f ? TextOf(f, "text.file", path) : null,
-            Embed = Int(Required(t, "embed", path), "text.embed", path, min: 1),
-            Hidden = Int(Required(t, "hidden", path), "text.hidden", path, min: 1),
-            Layers = Int(Required(t, "layers", path), "text.layers", path, min: 1),
-            Heads = Int(Required(t, "heads", path), "text.heads", path, min: spec.Model == "transformer" ? 1 : 0),
-            Dropout = Required(t, "dropout", path) is { ValueKind: JsonValueKind.Number } d && d.GetDouble() is >= 0 and < 1 and var dv ? dv
+            Embed = Int(Get("embed"), "text.embed", path, min: 1),
+            Hidden = Int(Get("hidden"), "text.hidden", path, min: 1),
+            Layers = Int(Get("layers"), "text.layers", path, min: 1),
+            Heads = Int(Get("heads"), "text.heads", path, min: spec.Model == "transformer" ? 1 : 0),
+            Dropout = Get("dropout") is { ValueKind: JsonValueKind.Number } d && d.GetDouble() is >= 0 and < 1 and var dv ? dv
                 : throw Bad(path, "text.dropout", "is not a number in [0, 1)"),
         };
         if (spec.Model == "transformer" && spec.Text.Embed % spec.Text.Heads != 0)
