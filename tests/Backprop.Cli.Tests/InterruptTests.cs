@@ -19,6 +19,15 @@ public sealed class InterruptTests : IDisposable
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         using var process = Process.Start(start)!;
+        try { await RunToTheInterrupt(process); }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true); // a failed assertion must not leave training running
+        }
+    }
+
+    private async Task RunToTheInterrupt(Process process)
+    {
         var firstEpoch = new TaskCompletionSource();
         var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) =>
@@ -32,7 +41,7 @@ public sealed class InterruptTests : IDisposable
         Assert.True(started == firstEpoch.Task, "training did not start");
         await Task.Delay(300); // well inside the second epoch (1,438 updates of a 64-512-512-10 MLP take over a second)
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180)); // generous: a loaded CI machine is slow to write the run folder
         await process.WaitForExitAsync(timeout.Token);
         Assert.Equal(130, process.ExitCode); // 128 + SIGINT, as a shell reports a program stopped by Ctrl+C
         process.WaitForExit(); // flushes the redirected output
