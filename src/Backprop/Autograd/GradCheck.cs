@@ -50,7 +50,7 @@ public static class GradCheck
         var analytical = checkedInputs.Select(i => new double[outN, inputs[i].Numel]).ToArray();
         for (int j = 0; j < outN; j++)
         {
-            var onehot = Tensor.Zeros(output.Shape, DType.Float64);
+            var onehot = Tensor.ZerosLike(output);
             onehot.WriteAt(j, 1);
             var grads = Autograd.Grad(output, checkedInputs.Select(i => inputs[i]).ToArray(), onehot, retainGraph: true, allowUnused: true);
             for (int c = 0; c < checkedInputs.Length; c++)

@@ -14,7 +14,11 @@ internal abstract class Allocator
     public abstract IBackend Backend { get; }
 
     /// <summary>True when raw access to a buffer from outside <see cref="Backend"/> must throw (the checked test device).</summary>
-    public virtual bool GuardsRawAccess => false;
+    /// <remarks>A field, not a virtual property: every <c>Storage.Data</c> reads it.</remarks>
+    public readonly bool GuardsRawAccess;
+
+    /// <summary>Sets <see cref="GuardsRawAccess"/>.</summary>
+    protected Allocator(bool guardsRawAccess = false) => GuardsRawAccess = guardsRawAccess;
 
     /// <summary>
     /// A buffer of <paramref name="length"/> elements — zero-filled unless <paramref name="uninitialized"/> — taken from

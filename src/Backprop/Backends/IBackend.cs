@@ -82,7 +82,8 @@ internal interface IBackend
 
     /// <summary>
     /// Rows of the contiguous [outer, size, inner] <paramref name="input"/> picked along the middle dimension by the
-    /// contiguous Int64 <paramref name="index"/> (valid entries) into the contiguous [outer, index, inner] output.
+    /// contiguous Int64 <paramref name="index"/> into the contiguous [outer, index, inner] output. This and the other
+    /// index-driven primitives throw <see cref="IndexRangeException"/> for an index outside the dimension.
     /// </summary>
     void IndexSelect(in TensorView input, int outer, int size, int inner, in TensorView index, in TensorView output);
 
@@ -120,11 +121,21 @@ internal interface IBackend
     void Conv2dBackward(in TensorView grad, in TensorView input, in TensorView weight, in WindowGeometry g, int groups,
         TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad);
 
-    /// <summary>Max over each window of the dense [N, C, H, W] input: values and the flat index (h·W + w) of each window's first maximum.</summary>
-    void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, in TensorView indices);
+    /// <summary>
+    /// Max over each window of the dense [N, C, H, W] input (PyTorch's rule: the first maximum wins, NaN always wins):
+    /// values, and the flat index (h·W + w) of each window's maximum unless <paramref name="indices"/> is null (then the
+    /// backward is <see cref="MaxPool2dRecomputedBackward"/>; ops pass null only for <see cref="WindowGeometry.Tiles2x2"/>).
+    /// </summary>
+    void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices);
 
     /// <summary>Adds each gradient of [N, C, OutH, OutW] at its window's maximum (<paramref name="indices"/>) into the zero-filled <paramref name="inputGrad"/>.</summary>
     void MaxPool2dBackward(in TensorView grad, in TensorView indices, in WindowGeometry g, in TensorView inputGrad);
+
+    /// <summary>
+    /// The same gradient without indices: each window's winner is found again from the saved <paramref name="input"/> and
+    /// <paramref name="output"/>; <paramref name="inputGrad"/> is overwritten entirely (its contents on entry do not matter).
+    /// </summary>
+    void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad);
 
     /// <summary>Inclusive running sum along the middle of the contiguous [outer, size, inner] <paramref name="input"/>.</summary>
     void CumSum(in TensorView input, int outer, int size, int inner, in TensorView output);

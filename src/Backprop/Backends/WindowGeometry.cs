@@ -16,4 +16,11 @@ internal readonly record struct WindowGeometry(int Channels, int Height, int Wid
 
     /// <summary>Elements of one image: C·H·W.</summary>
     public int ImageSize => Channels * Height * Width;
+
+    /// <summary>
+    /// True for 2×2 windows at stride 2 without padding or dilation that tile whole rows (the usual pooling): each input
+    /// element is in at most one window, so a max-pool's backward can recompute the winners instead of saving indices.
+    /// </summary>
+    public bool Tiles2x2 => this is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1 }
+        && Width == 2 * OutW && 2 * OutH <= Height && OutW > 0;
 }

@@ -76,18 +76,51 @@ public partial class Tensor
         int n = input.shape[0], c = input.shape[1], planes = n * c, plane = g.Height * g.Width;
         var x = input.Dense();
         var y = Uninitialized([n, c, g.OutH, g.OutW], dtype, input);
+        if (g.Tiles2x2) return MaxPool2x2(input, x, y, g);
         var indices = Uninitialized([n, c, g.OutH, g.OutW], DType.Int64, input);
         Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, indices.Layout);
         int[] s = input.shape;
         return Node.Record(y, "MaxPool2DWithIndicesBackward", [input], grad =>
         {
             if (Autograd.IsGradEnabled) // differentiable: scatter-add's backward is a gather
-                return [Zeros([planes, plane], dtype).ScatterAdd(1, indices.View([planes, g.Positions]), grad.Reshape([planes, g.Positions])).View(s)];
+                return [Full([planes, plane], 0, dtype, grad).ScatterAdd(1, indices.View([planes, g.Positions]), grad.Reshape([planes, g.Positions])).View(s)];
             var gd = (grad.DType == dtype ? grad : grad.To(dtype)).Dense();
             var dx = Empty(s, dtype, gd);
             Backend.Of("MaxPool2DWithIndicesBackward", gd, indices).MaxPool2dBackward(gd.Layout, indices.Layout, g, dx.Layout);
             return [dx];
         }, indices);
+    }
+
+    /// <summary>
+    /// The 2×2, stride-2 max-pool without indices: the backward recomputes each window's winner from the saved input and
+    /// output (same rule, same numbers as the general path).
+    /// </summary>
+    private static Tensor MaxPool2x2(Tensor input, Tensor x, Tensor y, WindowGeometry g)
+    {
+        var dtype = input.DType;
+        int planes = input.shape[0] * input.shape[1], plane = g.Height * g.Width;
+        Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, null);
+        int[] s = input.shape;
+        int yVersion = y.Version;
+        return Node.Record(y, "MaxPool2DWithIndicesBackward", [input], grad =>
+        {
+            if (y.Version != yVersion) // the output was changed in place since: recompute the maxima from the (checked) input
+            {
+                y = Uninitialized(y.shape, dtype, x);
+                Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, null);
+            }
+            if (Autograd.IsGradEnabled) // differentiable: the winners as indices, and scatter-add (whose backward is a gather)
+            {
+                var indices = Uninitialized(y.shape, DType.Int64, x);
+                var values = Uninitialized(y.shape, dtype, x);
+                Backend.Of(x).MaxPool2d(x.Layout, g, values.Layout, indices.Layout);
+                return [Full([planes, plane], 0, dtype, grad).ScatterAdd(1, indices.View([planes, g.Positions]), grad.Reshape([planes, g.Positions])).View(s)];
+            }
+            var gd = (grad.DType == dtype ? grad : grad.To(dtype)).Dense();
+            var dx = Uninitialized(s, dtype, gd);
+            Backend.Of("MaxPool2DWithIndicesBackward", gd, x, y).MaxPool2dRecomputedBackward(gd.Layout, x.Layout, y.Layout, g, dx.Layout);
+            return [dx];
+        }, x);
     }
 
     /// <summary>This tensor if it is contiguous from offset 0 of its storage, else a copy that is (the primitive's contract).</summary>

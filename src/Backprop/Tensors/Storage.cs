@@ -11,7 +11,6 @@ namespace Backprop;
 internal sealed class Storage
 {
     private Array? data;
-    private readonly bool guarded;
     public int Version;
 
     /// <summary>The backward run that last stored this buffer as a .Grad (see Engine); avoids a hash set per run.</summary>
@@ -26,7 +25,6 @@ internal sealed class Storage
     public Storage(Allocator allocator, Array data)
     {
         Allocator = allocator;
-        guarded = allocator.GuardsRawAccess;
         this.data = data;
     }
 
@@ -47,7 +45,7 @@ internal sealed class Storage
             var d = data ?? throw new ObjectDisposedException(nameof(Tensor),
                 "This tensor's data was recycled when the TensorScope it was created in was disposed. " +
                 "Call MoveToOuterScope() or DetachFromScope() on tensors you need after the scope, or read their values (Item(), ToArray()) inside it.");
-            if (guarded && !BackendGuard.Inside) throw BypassedBackend(Device);
+            if (Allocator.GuardsRawAccess && !BackendGuard.Inside) throw BypassedBackend(Device);
             return d;
         }
     }

@@ -11,21 +11,30 @@ public partial class Tensor
         Full(shape, 1, dtype, requiresGrad);
 
     /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
-    public static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype = DType.Float32, bool requiresGrad = false)
+    public static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype = DType.Float32, bool requiresGrad = false) =>
+        Full(shape, value, dtype, Backends.Allocators.Default).WithRequiresGrad(requiresGrad);
+
+    /// <summary>A tensor filled with <paramref name="value"/> on <paramref name="like"/>'s device (ops' constants and zero gradients).</summary>
+    internal static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype, Tensor like) => Full(shape, value, dtype, like.Storage.Allocator);
+
+    /// <summary>A 0-d tensor in host (CPU) memory whatever the default device: counters the host reads every step.</summary>
+    internal static Tensor HostScalar(double value, DType dtype) => Full([], value, dtype, Backends.Allocators.Cpu);
+
+    private static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype, Backends.Allocator allocator)
     {
-        var t = Empty(ShapeUtil.Validate(shape, "Full"), dtype);
+        var t = Empty(ShapeUtil.Validate(shape, "Full"), dtype, allocator);
         if (value != 0) t.FillRaw(value);
-        return t.WithRequiresGrad(requiresGrad);
+        return t;
     }
 
     /// <summary>A zero-dimensional tensor holding one value (<c>torch.tensor(value)</c>).</summary>
     public static Tensor Scalar(double value, DType dtype = DType.Float32, bool requiresGrad = false) => Full([], value, dtype, requiresGrad);
 
-    /// <summary>Zeros with the shape and dtype of <paramref name="like"/> (<c>torch.zeros_like</c>).</summary>
-    public static Tensor ZerosLike(Tensor like, bool requiresGrad = false) => Zeros(like.shape, like.DType, requiresGrad);
+    /// <summary>Zeros with the shape, dtype and device of <paramref name="like"/> (<c>torch.zeros_like</c>).</summary>
+    public static Tensor ZerosLike(Tensor like, bool requiresGrad = false) => Full(like.shape, 0, like.DType, like).WithRequiresGrad(requiresGrad);
 
-    /// <summary>Ones with the shape and dtype of <paramref name="like"/> (<c>torch.ones_like</c>).</summary>
-    public static Tensor OnesLike(Tensor like, bool requiresGrad = false) => Ones(like.shape, like.DType, requiresGrad);
+    /// <summary>Ones with the shape, dtype and device of <paramref name="like"/> (<c>torch.ones_like</c>).</summary>
+    public static Tensor OnesLike(Tensor like, bool requiresGrad = false) => Full(like.shape, 1, like.DType, like).WithRequiresGrad(requiresGrad);
 
     /// <summary>Integers 0, 1, …, end−1 as Int64 (<c>torch.arange(end)</c>).</summary>
     public static Tensor Arange(long end) => Arange(0, end, 1);

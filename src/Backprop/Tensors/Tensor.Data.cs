@@ -77,13 +77,16 @@ public partial class Tensor
     internal T ReadAt<T>(int storageIndex) where T : unmanaged, INumberBase<T>
     {
         Span<T> value = stackalloc T[1];
-        Backends.Backend.Of(this).CopyToHost<T>(new Backends.TensorView(Storage, [1], [1], storageIndex, DType), value);
+        Backends.Backend.Of(this).CopyToHost<T>(new Backends.TensorView(Storage, OneElement, OneElement, storageIndex, DType), value);
         return value[0];
     }
 
     /// <summary>Uploads <paramref name="value"/> (converted to this dtype) into the element at storage index <paramref name="storageIndex"/>.</summary>
     internal void WriteAt(int storageIndex, double value) =>
-        Backends.Backend.Of(this).CopyFromHost<double>([value], new Backends.TensorView(Storage, [1], [1], storageIndex, DType));
+        Backends.Backend.Of(this).CopyFromHost<double>([value], new Backends.TensorView(Storage, OneElement, OneElement, storageIndex, DType));
+
+    /// <summary>The shape and strides of a one-element view (shared; views never write them).</summary>
+    private static readonly int[] OneElement = [1];
 
     /// <summary>
     /// Uploads the elements of a host array of any rank (float, double, long or int, flat row-major order) into this
@@ -128,7 +131,7 @@ public partial class Tensor
     {
         if (dtype == DType) return this;
         var src = Contiguous();
-        var y = Empty(shape, dtype);
+        var y = Empty(shape, dtype, src);
         Backends.Backend.Of(src).Convert(src.Layout, y.Layout);
         if (!dtype.IsFloatingPoint()) return y;
         var from = DType;

@@ -6,11 +6,9 @@ internal sealed class CheckedAllocator : Cpu.CpuAllocator
     /// <summary>The one instance.</summary>
     public static new CheckedAllocator Instance { get; } = new();
 
-    private CheckedAllocator() { }
+    private CheckedAllocator() : base(guardsRawAccess: true) { }
 
     public override Device Device => Device.Checked;
 
     public override IBackend Backend => CheckedBackend.Instance;
-
-    public override bool GuardsRawAccess => true;
 }

@@ -6,7 +6,8 @@ internal class CpuAllocator : Allocator
     /// <summary>The one instance.</summary>
     public static CpuAllocator Instance { get; } = new();
 
-    protected CpuAllocator() { }
+    /// <summary>The CPU's allocator, or with <paramref name="guardsRawAccess"/> the checked device's.</summary>
+    protected CpuAllocator(bool guardsRawAccess = false) : base(guardsRawAccess) { }
 
     public override Device Device => Device.Cpu;
 

@@ -79,17 +79,52 @@ internal sealed partial class CpuBackend
         if (dbParts is not null) Sum(new TensorView(dbParts, [parts, cout], [cout, 1], 0, dtype), 1, parts, cout, biasGrad!.Value);
     }
 
-    public void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, in TensorView indices)
+    public void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices)
     {
-        TensorView x = input, y = values, ix = indices;
+        TensorView x = input, y = values;
         var geometry = g;
         int planes = input.Shape[0] * input.Shape[1];
+        if (indices is null && MaxPool2x2Kernels.Fits(g))
+        {
+            PerRange(planes, (long)planes * g.Positions * 4, (first, end) =>
+            {
+                if (x.DType == DType.Float32) MaxPool2x2Kernels.Forward(Span<float>(x), geometry, Span<float>(y), first, end);
+                else MaxPool2x2Kernels.Forward(Span<double>(x), geometry, Span<double>(y), first, end);
+            });
+            return;
+        }
+        TensorView ix = indices ?? Scratch(DType.Int64, values.Shape);
         PerRange(planes, (long)planes * g.Positions * g.KernelH * g.KernelW, (first, end) =>
         {
             if (x.DType == DType.Float32) PoolKernels.MaxForward(Span<float>(x), geometry, Span<float>(y), Span<long>(ix), first, end);
             else PoolKernels.MaxForward(Span<double>(x), geometry, Span<double>(y), Span<long>(ix), first, end);
         });
     }
+
+    public void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad)
+    {
+        TensorView gd = grad, x = input, y = output, dx = inputGrad;
+        var geometry = g;
+        int planes = inputGrad.Shape[0] * inputGrad.Shape[1];
+        if (MaxPool2x2Kernels.Fits(g))
+        {
+            PerRange(planes, (long)planes * g.Positions * 4, (first, end) =>
+            {
+                if (dx.DType == DType.Float32) MaxPool2x2Kernels.Backward(Span<float>(x), Span<float>(y), Span<float>(gd), geometry, Span<float>(dx), first, end);
+                else MaxPool2x2Kernels.Backward(Span<double>(x), Span<double>(y), Span<double>(gd), geometry, Span<double>(dx), first, end);
+            });
+            return;
+        }
+        // Any other geometry: the winners' indices again, then the indexed backward.
+        var indices = Scratch(DType.Int64, output.Shape);
+        MaxPool2d(input, g, Scratch(output.DType, output.Shape), indices);
+        Fill(inputGrad, 0);
+        MaxPool2dBackward(grad, indices, g, inputGrad);
+    }
+
+    /// <summary>A contiguous CPU scratch buffer of <paramref name="shape"/>, recycled by the current scope.</summary>
+    private static TensorView Scratch(DType dtype, int[] shape) =>
+        new(Storage.Allocate(Allocators.Cpu, dtype, ShapeUtil.Numel(shape), uninitialized: true), shape, ShapeUtil.ContiguousStrides(shape), 0, dtype);
 
     public void MaxPool2dBackward(in TensorView grad, in TensorView indices, in WindowGeometry g, in TensorView inputGrad)
     {
