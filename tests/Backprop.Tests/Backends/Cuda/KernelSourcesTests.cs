@@ -47,4 +47,14 @@ public class KernelSourcesTests
         Assert.Contains("BP_FOR(i, n) { y[i] = -x[i]; }", k);
         Assert.EndsWith("#undef T\n", k);
     }
+
+    [Fact]
+    public void MacroInstantiations_UseOneWordTypes()
+    {
+        // T(value) is a functional cast, which C++ allows only for a one-word type name ("long long(v)" does not compile).
+        foreach (var module in KernelSources.Modules)
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(
+                KernelSources.Source(module), @"^BP_[A-Z0-9_]+\(([^,]+),", System.Text.RegularExpressions.RegexOptions.Multiline))
+                Assert.DoesNotContain(' ', m.Groups[1].Value.Trim());
+    }
 }

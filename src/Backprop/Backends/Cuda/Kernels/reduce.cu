@@ -20,7 +20,8 @@ extern "C" __global__ void softmax_##S(long long outer, long long size, long lon
             T z = x[base + s * inner] - mx; y[base + s * inner] = log_ ? z - lse : exp(z) / sum; }                       \
     } }
 
-// Fill and strided copy, for every dtype (Int64 included).
+// Fill and strided copy, for every dtype (Int64 included; a one-word name, since T(value) must be a functional cast).
+typedef long long bp_i64;
 #define BP_COPY(T, S)                                                                                                    \
 extern "C" __global__ void fill_##S(long long n, T* y, double value) { BP_FOR(i, n) y[i] = T(value); }                   \
 extern "C" __global__ void copy_strided_##S(long long n, const T* x, Strides sx, T* y, Strides sy, Dims d) {            \
@@ -30,4 +31,4 @@ BP_REDUCE(float, f32)
 BP_REDUCE(double, f64)
 BP_COPY(float, f32)
 BP_COPY(double, f64)
-BP_COPY(long long, i64)
+BP_COPY(bp_i64, i64)
