@@ -215,4 +215,16 @@ internal sealed class CheckedBackend : IBackend
         using var _ = BackendGuard.Enter();
         Cpu.Sort(in input, outer, size, inner, in values, in indices, descending);
     }
+
+    public void AttentionForward(in TensorView query, in TensorView key, in TensorView value, in AttentionMaskView mask, in AttentionDims dims, in TensorView output, in TensorView logSumExp)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.AttentionForward(in query, in key, in value, in mask, in dims, in output, in logSumExp);
+    }
+
+    public void AttentionBackward(in TensorView query, in TensorView key, in TensorView value, in AttentionMaskView mask, in AttentionDims dims, in TensorView output, in TensorView logSumExp, in TensorView gradOutput, in TensorView gradQuery, in TensorView gradKey, in TensorView gradValue)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.AttentionBackward(in query, in key, in value, in mask, in dims, in output, in logSumExp, in gradOutput, in gradQuery, in gradKey, in gradValue);
+    }
 }
