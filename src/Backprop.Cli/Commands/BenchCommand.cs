@@ -11,10 +11,12 @@ internal static class BenchCommand
     public static Command Create(IAnsiConsole console)
     {
         var threads = Options.Threads();
+        var device = Options.Device();
         var only = new Option<string?>("--only") { Description = "comma-separated workload name prefixes, e.g. sgemm,tiny_step" };
-        var command = new Command("bench", "Run the benchmark workloads (sgemm128..2048, tiny_step, fmnist_mlp_b64/b256) and print JSON lines.") { threads, only };
+        var command = new Command("bench", "Run the benchmark workloads (sgemm128..2048, tiny_step, fmnist_mlp_b64/b256) and print JSON lines.") { threads, only, device };
         command.SetAction(r =>
         {
+            Options.UseDevice(r.GetValue(device)!);
             Options.ApplyThreads(r.GetValue(threads), r.InvocationConfiguration.Error);
             var prefixes = r.GetValue(only) is string o ? Options.Words(o) : [];
             bool Want(string w) => prefixes.Length == 0 || prefixes.Any(p => w.StartsWith(p, StringComparison.Ordinal));

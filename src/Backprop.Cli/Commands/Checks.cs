@@ -69,6 +69,9 @@ internal static class Checks
         });
 
     /// <summary>Checks an option with <paramref name="error"/>, which returns null when the value is fine.</summary>
+    /// <summary>Any other check of an explicitly given value: <paramref name="error"/> returns the one-line error, or null when valid.</summary>
+    public static Option<T> Also<T>(this Option<T> option, Func<OptionResult, string?> error) => Add(option, error);
+
     private static Option<T> Add<T>(Option<T> option, Func<OptionResult, string?> error)
     {
         option.Validators.Add(r =>

@@ -12,9 +12,11 @@ internal static class EvalCommand
     public static Command CreateEval(IAnsiConsole console)
     {
         var model = new Option<string>("--model", "-m") { Description = "folder written by 'backprop train'", Required = true };
-        var command = new Command("eval", "Evaluate a trained model on its validation data: accuracy, per-class precision/recall, confusion matrix (table and confusion.png).") { model };
+        var device = Options.Device();
+        var command = new Command("eval", "Evaluate a trained model on its validation data: accuracy, per-class precision/recall, confusion matrix (table and confusion.png).") { model, device };
         command.SetAction(r =>
         {
+            Options.UseDevice(r.GetValue(device)!);
             var dir = r.GetValue(model)!;
             var (spec, net) = ModelSpec.Load(dir);
             var data = DataSource.Load(spec.Dataset, spec.DataDir, spec.LabelColumn, spec.Seed, (spec.Mean, spec.Std)); // the scaling the model was trained with
@@ -53,9 +55,11 @@ internal static class EvalCommand
     {
         var model = new Option<string>("--model", "-m") { Description = "folder written by 'backprop train'", Required = true };
         var input = new Option<string>("--input", "-i") { Description = "CSV of feature rows (a header is optional; a trailing label column is ignored)", Required = true };
-        var command = new Command("predict", "Predict the class of each row of a CSV file with a trained model.") { model, input };
+        var device = Options.Device();
+        var command = new Command("predict", "Predict the class of each row of a CSV file with a trained model.") { model, input, device };
         command.SetAction(r =>
         {
+            Options.UseDevice(r.GetValue(device)!);
             var (spec, net) = ModelSpec.Load(r.GetValue(model)!);
             var path = r.GetValue(input)!;
             var x = ReadFeatures(path, spec.Inputs);

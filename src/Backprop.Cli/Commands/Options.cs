@@ -17,6 +17,43 @@ internal static class Options
     public static Option<long> Seed() => new("--seed") { Description = "seed for the split, initial weights and shuffling", DefaultValueFactory = _ => 0 };
     public static Option<int?> Threads() => new Option<int?>("--threads") { Description = "compute threads (default: BACKPROP_NUM_THREADS, else the cores this process may use)" }.AtLeast(1, MaxThreads);
 
+    /// <summary>
+    /// <c>--device cpu|cuda|auto</c> (default cpu): <c>cuda</c> when CUDA cannot be used is a usage error (exit 2, one line
+    /// saying why, e.g. no CUDA driver was found); <c>auto</c> is CUDA when it can be used, else the CPU.
+    /// </summary>
+    public static Option<string> Device() => new Option<string>("--device")
+    {
+        Description = "cpu | cuda | auto (auto: CUDA when available, else the CPU; CUDA is experimental)",
+        DefaultValueFactory = _ => "cpu",
+    }.Words(["cpu", "cuda", "auto"]).Also(r => r.GetValueOrDefault<string>() == "cuda" && CudaProblem() is string why ? $"--device cuda: {why}" : null);
+
+    /// <summary>The device <c>--device</c> names: the CPU, or CUDA device 0 for <c>cuda</c>, and for <c>auto</c> when usable.</summary>
+    public static Device ResolveDevice(string value) =>
+        value == "cuda" || (value == "auto" && CudaProblem() is null) ? Backprop.Device.Cuda(0) : Backprop.Device.Cpu;
+
+    /// <summary>
+    /// Resolves <c>--device</c> for a command that computes on the CPU: <c>cpu</c> and <c>auto</c> run there while the CUDA
+    /// backend does not hold tensors (so <c>auto</c> falls back), and <c>cuda</c> was already refused by the option's check.
+    /// </summary>
+    public static void UseDevice(string value)
+    {
+        var device = ResolveDevice(value);
+        if (device != Backprop.Device.Cpu)
+            throw new NotSupportedException($"--device {value}: the command line does not run on {device} yet; use --device cpu.");
+    }
+
+    /// <summary>Why tensors cannot go to CUDA device 0 here (no driver, no device, backend not holding tensors yet), or null.</summary>
+    private static string? CudaProblem()
+    {
+        if (!Cuda.IsAvailable) return Cuda.UnavailableReason;
+        try
+        {
+            Tensor.Zeros([1]).To(Backprop.Device.Cuda(0));
+            return null;
+        }
+        catch (NotSupportedException e) { return e.Message; }
+    }
+
     /// <summary>The most compute threads an option accepts.</summary>
     public const int MaxThreads = 1024;
     public static Option<string?> Out() => new("--out", "-o") { Description = "output folder (default runs/<timestamp>/)" };

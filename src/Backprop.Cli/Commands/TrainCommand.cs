@@ -37,7 +37,7 @@ internal static class TrainCommand
         var onNan = new Option<string>("--on-nan") { Description = "on a NaN/∞ loss or gradient: stop (exit 1, keep the epochs before) | skip-batch (leave the weights untouched)", DefaultValueFactory = _ => "stop" };
         onNan.AcceptOnlyFromAmong(TrainOptions.OnNanActions);
         var anomaly = new Option<bool>("--detect-anomaly") { Description = "run backward in anomaly mode: name the first op whose gradient is NaN/∞ (slower)" };
-        var seed = Options.Seed(); var threads = Options.Threads(); var output = Options.Out();
+        var seed = Options.Seed(); var threads = Options.Threads(); var device = Options.Device(); var output = Options.Out();
         var resume = new Option<string?>("--resume") { Description = "continue the run in this folder to --epochs epochs in total (its other settings come from its checkpoint)" };
         var init = new Option<string?>("--init") { Description = "start from the weights in this safetensors file instead of random ones" };
         output.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string o && RunFolderWriter.TargetError(Path.GetFullPath(o)) is string e) r.AddError(e); });
@@ -65,7 +65,7 @@ internal static class TrainCommand
         var text = new TextOptions();
         var command = new Command("train", "Train an MLP, a CNN or a character-level language model (default: an MLP on the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
         {
-            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, onNan, anomaly, seed, threads, output, resume, init, distributed,
+            dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, onNan, anomaly, seed, threads, device, output, resume, init, distributed,
         };
         foreach (var o in text.All) command.Options.Add(o);
         text.AddValidator(command, dataset, modelOption, resume, [dataDir, labelColumn, layers, activation, augment]);
@@ -93,6 +93,7 @@ internal static class TrainCommand
 
         int Run(ParseResult r, IProcessGroup? group)
         {
+            Options.UseDevice(r.GetValue(device)!);
             Options.ApplyThreads(r.GetValue(threads) ?? (group is null ? null : DistributedRun.DefaultThreadsPerRank()), r.InvocationConfiguration.Error);
             if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             if (r.GetValue(resume) is string runDir)

@@ -7,7 +7,7 @@ public enum DeviceKind : byte
 {
     /// <summary>The host processor and memory (<c>"cpu"</c>).</summary>
     Cpu,
-    /// <summary>An NVIDIA GPU (<c>"cuda:N"</c>); needs a CUDA backend, which this build does not include.</summary>
+    /// <summary>An NVIDIA GPU (<c>"cuda:N"</c>); tensors cannot live there yet (see <see cref="Backprop.Cuda"/>: the CUDA backend is experimental).</summary>
     Cuda,
 }
 

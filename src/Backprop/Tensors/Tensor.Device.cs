@@ -11,7 +11,8 @@ public partial class Tensor
     /// <summary>
     /// This tensor on <paramref name="device"/> (<c>tensor.to(device)</c>): itself when it is already there, otherwise a
     /// copy whose gradient flows back to this tensor. This build computes on the CPU only; any other device throws
-    /// saying so.
+    /// saying why (for <c>Device.Cuda(n)</c>: no CUDA driver was found, no such device, or the CUDA backend not holding
+    /// tensors yet).
     /// </summary>
     public Tensor To(Device device)
     {
@@ -50,6 +51,6 @@ public partial class Tensor
     public Tensor To(Device device, DType dtype) => To(device).To(dtype);
 
     internal static NotSupportedException Unavailable(Device device, string op) =>
-        new($"{op}: no backend for device {device} in this build of Backprop; only cpu is available. " +
+        device.Kind == DeviceKind.Cuda ? Backends.Cuda.CudaRuntime.Unusable(device, op) : new($"{op}: no backend for device {device} in this build of Backprop; only cpu is available. " +
             "Keep tensors and modules on Device.Cpu.");
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The CUDA backend's GPU check (docs/ARCHITECTURE.md, "The CUDA backend").
+#
+#   bench/gpu_check.sh publish   here (with .NET): publish bench/Backprop.DeviceCheck self-contained and trimmed into
+#                                out/devicecheck (ignored by git; about 20 MB, under the 64 MiB a device run may carry)
+#   bench/gpu_check.sh run       on the GPU machine (no .NET needed): compile every kernel printing all NVRTC logs, run
+#                                each parity group in a child process, print the SGEMM figures; the log also goes to
+#                                $OUT/gpu_check.log when $OUT is set. Exit 0 only when every step passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=out/devicecheck
+case "${1:-}" in
+  publish)
+    rm -rf "$dir"
+    dotnet publish bench/Backprop.DeviceCheck -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -o "$dir" -v q
+    du -sh "$dir"
+    ;;
+  run)
+    # NVRTC and cuBLAS 13 live here on the GPU machine (CUDA 13.0); the driver's libcuda.so.1 is on the loader's path.
+    export BACKPROP_CUDA_LIBRARY_PATH="${BACKPROP_CUDA_LIBRARY_PATH:-/usr/local/cuda/targets/x86_64-linux/lib}"
+    export LD_LIBRARY_PATH="$BACKPROP_CUDA_LIBRARY_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export BACKPROP_CUDA_CACHE_DIR="${BACKPROP_CUDA_CACHE_DIR:-${OUT:-/tmp}/kernel-cache}"
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+    chmod +x "$dir/Backprop.DeviceCheck"
+    if [ -n "${OUT:-}" ]; then
+      "$dir/Backprop.DeviceCheck" 2>&1 | tee "$OUT/gpu_check.log"; exit "${PIPESTATUS[0]}"
+    else
+      "$dir/Backprop.DeviceCheck"
+    fi
+    ;;
+  *) echo "usage: bench/gpu_check.sh publish | run" >&2; exit 2 ;;
+esac

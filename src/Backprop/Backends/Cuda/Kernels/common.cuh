@@ -1,0 +1,27 @@
+// Backprop CUDA kernels: shared definitions, prepended to every generated and hand-written module.
+// Compiled by NVRTC at run time (-arch=sm_XX, straight to CUBIN); no CUDA headers are included.
+#define BP_MAX_DIMS 8
+
+// A strided operand as the kernels see it: the output's (coalesced) shape and this operand's strides in elements.
+struct Dims { int ndim; long long size[BP_MAX_DIMS]; };
+struct Strides { long long stride[BP_MAX_DIMS]; };
+
+// The element offset of row-major linear index i through strides s (LaunchGeometry.Offset on the host).
+__device__ __forceinline__ long long strided_offset(long long i, const Dims& d, const Strides& s) {
+    long long offset = 0;
+    for (int k = d.ndim - 1; k >= 0; --k) {
+        long long n = d.size[k];
+        offset += (i % n) * s.stride[k];
+        i /= n;
+    }
+    return offset;
+}
+
+// The grid-stride loop over a 64-bit index (CuPy's CUPY_FOR): any grid covers any n, including n > 2^31.
+#define BP_FOR(i, n) \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
+
+template <typename T> __device__ __forceinline__ T bp_sign(T x) { return x != x ? x : (x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0))); }
+template <typename T> __device__ __forceinline__ T bp_max(T x, T y) { return (x != x || y != y) ? x + y : (x > y ? x : y); }
+template <typename T> __device__ __forceinline__ T bp_min(T x, T y) { return (x != x || y != y) ? x + y : (x < y ? x : y); }
+template <typename T> __device__ __forceinline__ T bp_clamp(T x, T lo, T hi) { return x != x ? x : (x < lo ? lo : (x > hi ? hi : x)); }
