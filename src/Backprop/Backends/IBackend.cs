@@ -94,6 +94,21 @@ internal interface IBackend
     /// element of the contiguous Int64 <paramref name="index"/>; <paramref name="self"/> and <paramref name="other"/> are contiguous.
     /// </summary>
     void Scatter(ScatterKind kind, in TensorView self, in TensorView other, in TensorView index, int dim);
+
+    /// <summary>
+    /// The pointwise half of one LSTM step over a batch: the contiguous pre-activation <paramref name="gates"/> [B, 4H]
+    /// (order i, f, g, o) become their activations in place, and c = f·cPrev + i·g, tanhC = tanh(c), h = o·tanh(c)
+    /// are written ([B, H] each, contiguous, one floating dtype).
+    /// </summary>
+    void LstmCellForward(in TensorView gates, in TensorView cPrev, in TensorView h, in TensorView c, in TensorView tanhC);
+
+    /// <summary>
+    /// Backward of <see cref="LstmCellForward"/> from the saved activated gates, tanh(c) and cPrev, given the total
+    /// gradients <paramref name="dh"/> and <paramref name="dc"/> of the step's h and c: writes the pre-activation gate
+    /// gradients into <paramref name="dGates"/> [B, 4H] and adds the gradient of cPrev into <paramref name="dcPrev"/>.
+    /// </summary>
+    void LstmCellBackward(in TensorView gates, in TensorView tanhC, in TensorView cPrev, in TensorView dh, in TensorView dc,
+        in TensorView dcPrev, in TensorView dGates);
 }
 
 /// <summary>A strided matrix operand of <see cref="IBackend.Gemm"/>: element (i, j) is at <c>Offset + i·RowStride + j·ColStride</c>.</summary>
