@@ -113,6 +113,9 @@ public static class CharLm
         private readonly Linear head;
         private readonly Tensor causal, positionIds;
 
+        /// <summary>The additive [T, T] causal mask (−∞ above the diagonal).</summary>
+        public Tensor CausalMask => causal;
+
         /// <summary>Creates the model for <paramref name="vocab"/> characters.</summary>
         public TransformerLm(int vocab)
         {

@@ -25,6 +25,9 @@ internal interface IBackend
     /// <summary>d = g·f′ computed from the activation's output y (contiguous, one dtype), into <paramref name="result"/>.</summary>
     void ActivationBackward(ActivationKind kind, in TensorView grad, in TensorView output, in TensorView result);
 
+    /// <summary>GELU's first-order backward d = g·GELU′(x) from the input <paramref name="input"/> (exact or tanh approximation), contiguous, one dtype.</summary>
+    void GeluBackward(bool tanhApproximation, in TensorView grad, in TensorView input, in TensorView result);
+
     /// <summary>Softmax (or log-softmax) of a contiguous tensor viewed as [outer, size, inner] along the middle dimension.</summary>
     void Softmax(in TensorView input, int outer, int size, int inner, in TensorView output, bool log);
 
