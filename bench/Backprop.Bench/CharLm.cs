@@ -21,7 +21,7 @@ public static class CharLm
     public const double Lr = 2e-3;
     /// <summary>LSTM: embedding width, hidden size and stacked layers.</summary>
     public const int LstmEmbed = 64, LstmHidden = 256, LstmLayers = 2;
-    /// <summary>Transformer: model width, heads, feed-forward width and layers (pre-norm, GELU, learned positions, causal mask).</summary>
+    /// <summary>Transformer: model width, heads, feed-forward width and layers (pre-norm, GELU, learned positions, causal).</summary>
     public const int TfModel = 128, TfHeads = 4, TfFeedForward = 512, TfLayers = 2;
     /// <summary>Steps before the clock starts (JIT warm-up), then timed steps.</summary>
     public const int WarmupSteps = 5, TimedSteps = 30;
@@ -102,32 +102,26 @@ public static class CharLm
     }
 
     /// <summary>
-    /// Token + learned position embeddings (V → 128) → 2 pre-norm encoder layers (4 heads, ff 512, GELU, causal) →
-    /// LayerNorm → Linear(128, V).
+    /// Token + learned position embeddings (V → 128) → 2 <see cref="TransformerEncoderLayer"/>s (pre-norm, 4 heads, ff 512,
+    /// GELU, dropout 0, causal through isCausal: no mask tensor) → LayerNorm → Linear(128, V).
     /// </summary>
     public sealed class TransformerLm : Module
     {
         private readonly Embedding tokens, positions;
-        private readonly PreNormBlock[] layers;
+        private readonly TransformerEncoderLayer[] layers;
         private readonly LayerNorm norm = new(TfModel);
         private readonly Linear head;
-        private readonly Tensor causal, positionIds;
-
-        /// <summary>The additive [T, T] causal mask (−∞ above the diagonal).</summary>
-        public Tensor CausalMask => causal;
+        private readonly Tensor positionIds;
 
         /// <summary>Creates the model for <paramref name="vocab"/> characters.</summary>
         public TransformerLm(int vocab)
         {
             tokens = new Embedding(vocab, TfModel, generator: new Generator(1));
             positions = new Embedding(Context, TfModel, generator: new Generator(2));
-            layers = [.. Enumerable.Range(0, TfLayers).Select(i => new PreNormBlock(new Generator(10 + i)))];
+            layers = [.. Enumerable.Range(0, TfLayers).Select(i => new TransformerEncoderLayer(TfModel, TfHeads, TfFeedForward, dropout: 0, activation: "gelu",
+                batchFirst: true, normFirst: true, generator: new Generator(10 + i)))];
             for (int i = 0; i < layers.Length; i++) RegisterModule($"layers.{i}", layers[i]);
             head = new Linear(TfModel, vocab, generator: new Generator(3));
-            var mask = new float[Context * Context];
-            for (int i = 0; i < Context; i++)
-                for (int j = i + 1; j < Context; j++) mask[i * Context + j] = float.NegativeInfinity;
-            causal = Tensor.FromArray(mask, [Context, Context]);
             positionIds = Tensor.FromArray(Enumerable.Range(0, Context).Select(i => (long)i).ToArray(), [1, Context]);
         }
 
@@ -135,30 +129,8 @@ public static class CharLm
         public override Tensor Forward(Tensor input)
         {
             var h = tokens.Forward(input) + positions.Forward(positionIds);
-            foreach (var layer in layers) h = layer.Forward(h, causal);
+            foreach (var layer in layers) h = layer.Forward(h, null, isCausal: true);
             return head.Forward(norm.Forward(h));
-        }
-    }
-
-    /// <summary>
-    /// A pre-norm encoder layer (PyTorch's TransformerEncoderLayer with norm_first=True, activation gelu, dropout 0,
-    /// batch_first): x + SelfAttention(LN(x)), then x + W₂·GELU(W₁·LN(x)).
-    /// </summary>
-    public sealed class PreNormBlock(Generator g) : Module
-    {
-        private readonly LayerNorm norm1 = new(TfModel), norm2 = new(TfModel);
-        private readonly MultiheadAttention selfAttn = new(TfModel, TfHeads, batchFirst: true, generator: g);
-        private readonly Linear linear1 = new(TfModel, TfFeedForward, generator: g), linear2 = new(TfFeedForward, TfModel, generator: g);
-
-        /// <inheritdoc/>
-        public override Tensor Forward(Tensor input) => throw new NotSupportedException("PreNormBlock needs its mask: Forward(x, mask).");
-
-        /// <summary>The layer with an additive [T, T] attention mask.</summary>
-        public Tensor Forward(Tensor x, Tensor mask)
-        {
-            var a = norm1.Forward(x);
-            x = x + selfAttn.Forward(a, a, a, needWeights: false, attnMask: mask).Output;
-            return x + linear2.Forward(linear1.Forward(norm2.Forward(x)).Gelu());
         }
     }
 

@@ -37,10 +37,9 @@ public static class CharLmPhaseProbe
             var ln = new LayerNorm(CharLm.TfModel);
             var mha = new MultiheadAttention(CharLm.TfModel, CharLm.TfHeads, batchFirst: true, generator: g);
             var lin = new Linear(CharLm.TfModel, CharLm.TfFeedForward, generator: g);
-            var mask = new CharLm.TransformerLm(vocab).CausalMask;
             result.Add(("layernorm_fwd_bwd", Part(() => ln.Forward(h), steps)));
             result.Add(("gelu_fwd_bwd", Part(() => h.Gelu(), steps)));
-            result.Add(("attention_fwd_bwd", Part(() => mha.Forward(h, h, h, needWeights: false, attnMask: mask).Output, steps)));
+            result.Add(("attention_fwd_bwd", Part(() => mha.Forward(h, h, h, needWeights: false, isCausal: true).Output, steps)));
             result.Add(("linear128x512_fwd_bwd", Part(() => lin.Forward(h), steps)));
         }
         return [.. result];

@@ -132,6 +132,16 @@ def schedulers():
     record("lambda", lambda o: S.LambdaLR(o, lr_lambda=lambda e: 1.0 / (1 + e)))
     record("sequential", lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5),
                                                        S.CosineAnnealingLR(o, T_max=20)], milestones=[5]))
+    # Hugging Face's get_cosine_schedule_with_warmup lambda (transformers is not installed; this is its formula)
+    def warmup_cosine(warmup, total, cycles=0.5):
+        def f(step):
+            if step < warmup:
+                return step / max(1, warmup)
+            progress = (step - warmup) / max(1, total - warmup)
+            return max(0.0, 0.5 * (1.0 + math.cos(math.pi * cycles * 2.0 * progress)))
+        return f
+    record("warmup_cosine", lambda o: S.LambdaLR(o, lr_lambda=warmup_cosine(4, 24)))
+    record("warmup_cosine_cycles", lambda o: S.LambdaLR(o, lr_lambda=warmup_cosine(3, 20, cycles=1.5)))
     metrics = [1.0, 0.9, 0.8, 0.8, 0.8, 0.8, 0.79995, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.65,
                0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65]
     record("plateau", lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1, min_lr=0.01), metrics=metrics)

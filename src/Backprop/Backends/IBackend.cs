@@ -112,7 +112,32 @@ internal interface IBackend
     /// </summary>
     void LstmCellBackward(in TensorView gates, in TensorView tanhC, in TensorView cPrev, in TensorView dh, in TensorView dc,
         in TensorView dcPrev, in TensorView dGates);
+
+    /// <summary>
+    /// Fused scaled dot-product attention: contiguous query [B, L, E], key [B, S, E], value [B, S, Ev] of one floating dtype
+    /// give output [B, L, Ev] = softmax(q·kᵀ·scale + mask)·v and the rows' log-sum-exp [B, L] (what backward needs), without
+    /// storing the [L, S] weights; <c>dims.Causal</c> restricts query i to keys 0..i without a mask.
+    /// </summary>
+    void AttentionForward(in TensorView query, in TensorView key, in TensorView value, in AttentionMaskView mask, in AttentionDims dims,
+        in TensorView output, in TensorView logSumExp);
+
+    /// <summary>
+    /// The gradients of <see cref="AttentionForward"/>'s query, key and value (contiguous, caller-allocated) from the output's
+    /// contiguous gradient, recomputing the weights from the saved output and log-sum-exp.
+    /// </summary>
+    void AttentionBackward(in TensorView query, in TensorView key, in TensorView value, in AttentionMaskView mask, in AttentionDims dims,
+        in TensorView output, in TensorView logSumExp, in TensorView gradOutput, in TensorView gradQuery, in TensorView gradKey, in TensorView gradValue);
 }
+
+/// <summary>The sizes of one fused attention: B slices of L queries and S keys, E features (Ev for values), scale, causal.</summary>
+internal readonly record struct AttentionDims(int B, int L, int S, int E, int Ev, double Scale, bool Causal);
+
+/// <summary>
+/// An additive attention mask in the query's dtype, read through strides: element (b, i, j) at
+/// <c>BatchOffsets[b] + i·RowStride + j·ColStride</c> of <c>Storage</c> (broadcasting is a 0 stride or a repeated offset).
+/// <c>Storage</c> null means no mask.
+/// </summary>
+internal readonly record struct AttentionMaskView(Storage? Storage, int[]? BatchOffsets, int RowStride, int ColStride);
 
 /// <summary>A strided matrix operand of <see cref="IBackend.Gemm"/>: element (i, j) is at <c>Offset + i·RowStride + j·ColStride</c>.</summary>
 internal readonly record struct Strided2D(Storage Storage, int Offset, int RowStride, int ColStride);

@@ -60,9 +60,11 @@ public sealed class MultiheadAttention : Module
     /// ([N, L, E] with batchFirst; unbatched [L, E]); <paramref name="keyPaddingMask"/> [N, S] ([S] unbatched);
     /// <paramref name="attnMask"/> [L, S] or [N·heads, L, S]. The weights are [N, L, S] averaged over the heads, or
     /// [N, heads, L, S] when <paramref name="averageAttnWeights"/> is false, and null when <paramref name="needWeights"/> is false.
+    /// <paramref name="isCausal"/> (PyTorch 2's <c>is_causal</c>) with no <paramref name="attnMask"/> lets query i attend to
+    /// keys 0..i without building a mask (PyTorch requires the mask; here it may be left out); with a mask, the mask is used.
     /// </summary>
     public (Tensor Output, Tensor? Weights) Forward(Tensor query, Tensor key, Tensor value, Tensor? keyPaddingMask = null,
-        bool needWeights = true, Tensor? attnMask = null, bool averageAttnWeights = true)
+        bool needWeights = true, Tensor? attnMask = null, bool averageAttnWeights = true, bool isCausal = false)
     {
         const string op = "MultiheadAttention";
         if (query.Rank != 2 && query.Rank != 3)
@@ -84,7 +86,20 @@ public sealed class MultiheadAttention : Module
         var kh = Heads(Tensor.Linear(k, w[1], b?[1]), s, n);
         var vh = Heads(Tensor.Linear(v, w[2], b?[2]), s, n);
         var mask = CombinedMask(op, attnMask, keyPaddingMask, batched, qh, kh, n);
-        var (o, weights) = Functional.Attention(qh, kh, vh, mask, IsTraining ? DropoutP : 0, null, dropoutGenerator);
+        bool causal = isCausal && attnMask is null;
+        double dropout = IsTraining ? DropoutP : 0;
+        Tensor o, weights = null!;
+        if (!needWeights && dropout == 0 && Tensor.CanFuseAttention(qh, kh, vh, mask))
+            o = Tensor.FusedAttention(qh, kh, vh, mask, causal, 1 / Math.Sqrt(HeadDim)); // the weights are not asked for: never stored
+        else
+        {
+            if (causal)
+            {
+                var causalMask = Functional.AttentionMask(op, Functional.CausalMask(l, s), qh, kh, nonzeroAttends: true);
+                mask = mask is null ? causalMask : mask + causalMask;
+            }
+            (o, weights) = Functional.Attention(qh, kh, vh, mask, dropout, null, dropoutGenerator);
+        }
         var output = OutProj.Forward(o.Permute(2, 0, 1, 3).Reshape([l, n, EmbedDim])); // [L, N, E]
         output = !batched ? output.Squeeze(1) : BatchFirst ? output.Transpose(0, 1) : output;
         if (!needWeights) return (output, null);

@@ -111,8 +111,8 @@ public sealed class LayerNorm : Module
     /// <summary>Added to the variance.</summary>
     public double Eps { get; }
 
-    /// <summary>Creates the layer.</summary>
-    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType dtype = DType.Float32)
+    /// <summary>Creates the layer; <paramref name="bias"/> false leaves out the shift (PyTorch 2.1's <c>bias=False</c>).</summary>
+    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType dtype = DType.Float32, bool bias = true)
     {
         if (normalizedShape.Length == 0 || normalizedShape.Any(s => s <= 0))
             throw new ArgumentException($"LayerNorm: normalizedShape must be non-empty and positive, got {ShapeUtil.Format(normalizedShape)}.");
@@ -121,13 +121,13 @@ public sealed class LayerNorm : Module
         if (elementwiseAffine)
         {
             Weight = new Parameter(Tensor.Ones(normalizedShape, dtype));
-            Bias = new Parameter(Tensor.Zeros(normalizedShape, dtype));
+            if (bias) Bias = new Parameter(Tensor.Zeros(normalizedShape, dtype));
         }
     }
 
     /// <summary>Normalises over the last dimension of size <paramref name="normalizedShape"/>.</summary>
-    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType dtype = DType.Float32)
-        : this([normalizedShape], eps, elementwiseAffine, dtype) { }
+    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType dtype = DType.Float32, bool bias = true)
+        : this([normalizedShape], eps, elementwiseAffine, dtype, bias) { }
 
     /// <summary>The normalised trailing shape.</summary>
     public ReadOnlySpan<int> NormalizedShape => normalizedShape;

@@ -12,23 +12,11 @@ public class SequenceReferenceTests
 {
     private static readonly JsonElement Data = Reference.Load("seq.json");
 
-    public static TheoryData<string> Cases(string group)
-    {
-        var names = new TheoryData<string>();
-        foreach (var c in Data.GetProperty("cases").EnumerateArray())
-            if (c.GetProperty("group").GetString() == group) names.Add(c.GetProperty("name").GetString()!);
-        return names;
-    }
+    public static TheoryData<string> Cases(string group) => Reference.Cases(Data, group);
 
-    private static JsonElement Case(string name) =>
-        Data.GetProperty("cases").EnumerateArray().First(c => c.GetProperty("name").GetString() == name);
+    private static JsonElement Case(string name) => Reference.Case(Data, name);
 
-    private static Tensor Load(JsonElement e, bool integral = false)
-    {
-        int[] shape = e.GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()).ToArray();
-        var data = e.GetProperty("data").Doubles();
-        return integral ? Tensor.FromArray(data.Select(v => (long)v).ToArray(), shape) : Tensor.FromArray(data, shape);
-    }
+    private static Tensor Load(JsonElement e, bool integral = false) => Reference.Tensor(e, integral);
 
     private static Tensor? Leaf(JsonElement c, string key) => c.TryGetProperty(key, out var e) ? Load(e).RequiresGrad_() : null;
 

@@ -26,6 +26,8 @@ public class SchedulerReferenceTests
             case "cosine": { var s = new CosineAnnealingLR(opt, 12, 0.001); step = _ => s.Step(); break; }
             case "linear": { var s = new LinearLR(opt, 0.25, 1.0, 8); step = _ => s.Step(); break; }
             case "lambda": { var s = new LambdaLR(opt, e => 1.0 / (1 + e)); step = _ => s.Step(); break; }
+            case "warmup_cosine": { var s = LambdaLR.WarmupCosine(opt, 4, 24); step = _ => s.Step(); break; }
+            case "warmup_cosine_cycles": { var s = LambdaLR.WarmupCosine(opt, 3, 20, numCycles: 1.5); step = _ => s.Step(); break; }
             case "sequential":
                 {
                     var s = new SequentialLR(opt, [new LinearLR(opt, startFactor: 0.1, totalIters: 5), new CosineAnnealingLR(opt, 20)], [5]);
@@ -65,5 +67,8 @@ public class SchedulerReferenceTests
         Assert.Throws<ArgumentException>(() => new ReduceLROnPlateau(opt, factor: 1.5));
         Assert.Throws<ArgumentException>(() => new ReduceLROnPlateau(opt, mode: "up"));
         Assert.Throws<ArgumentException>(() => new SequentialLR(opt, [new StepLR(opt, 2)], [3]));
+        var e = Assert.Throws<ArgumentException>(() => LambdaLR.WarmupCosine(opt, 10, 5));
+        Assert.Contains("numWarmupSteps=10, numTrainingSteps=5", e.Message);
+        Assert.Throws<ArgumentException>(() => LambdaLR.WarmupCosine(opt, 1, 5, numCycles: 0));
     }
 }

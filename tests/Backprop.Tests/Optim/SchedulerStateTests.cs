@@ -13,6 +13,7 @@ public class SchedulerStateTests
         "cosine" => new CosineAnnealingLR(opt, 6, 0.001),
         "linear" => new LinearLR(opt, 0.25, 1.0, 4),
         "sequential" => new SequentialLR(opt, [new LinearLR(opt, 0.5, 1, 3), new StepLR(opt, 2, 0.5)], [3]),
+        "warmup_cosine" => LambdaLR.WarmupCosine(opt, 3, 10),
         _ => new ReduceLROnPlateau(opt, factor: 0.5, patience: 1, cooldown: 2),
     };
 
@@ -27,7 +28,7 @@ public class SchedulerStateTests
 
     [Theory]
     [InlineData("step")] [InlineData("multistep")] [InlineData("exponential")] [InlineData("cosine")]
-    [InlineData("linear")] [InlineData("sequential")] [InlineData("plateau")]
+    [InlineData("linear")] [InlineData("sequential")] [InlineData("plateau")] [InlineData("warmup_cosine")]
     public void ResumedScheduler_ContinuesTheSameLrs(string name)
     {
         var optA = new Sgd([Tensor.Zeros([1], requiresGrad: true)], lr: 0.1);

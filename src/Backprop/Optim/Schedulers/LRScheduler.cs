@@ -128,7 +128,7 @@ public sealed class LinearLR : LRScheduler
 }
 
 /// <summary>Sets the lr to base lr × lambda(epoch) (<c>LambdaLR</c>).</summary>
-public sealed class LambdaLR : LRScheduler
+public sealed partial class LambdaLR : LRScheduler
 {
     private readonly Func<int, double> lambda;
 

@@ -1,0 +1,111 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using Backprop.Backends;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// Fused scaled dot-product attention over contiguous [B, L, E] queries, [B, S, E] keys and [B, S, Ev] values, one
+/// (batch·head) slice at a time. Forward: per query row the scores q·kⱼ·scale (+ mask), their running maximum, the
+/// exponentials and Σ pⱼ·vⱼ are computed in one pass over the keys, so the [L, S] weights are never stored; the row's
+/// log-sum-exp is kept for backward. Causal attention stops the key loop at j = i (no mask is built). Backward recomputes
+/// each weight from the log-sum-exp (FlashAttention's rule: dS = P ⊙ (dP − rowsum(dO ⊙ O))).
+/// </summary>
+internal static class AttentionKernels
+{
+    /// <summary>Forward for batch slices [b0, b1): output [B, L, Ev] and logSumExp [B, L]; <paramref name="scores"/> holds S values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward<T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, in AttentionMaskSpan<T> mask, in AttentionDims d,
+        Span<T> output, Span<T> logSumExp, Span<T> scores, int b0, int b1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T scale = T.CreateTruncating(d.Scale);
+        for (int b = b0; b < b1; b++)
+        {
+            var kb = k.Slice(b * d.S * d.E, d.S * d.E);
+            var vb = v.Slice(b * d.S * d.Ev, d.S * d.Ev);
+            for (int i = 0; i < d.L; i++)
+            {
+                var qi = q.Slice((b * d.L + i) * d.E, d.E);
+                var oi = output.Slice((b * d.L + i) * d.Ev, d.Ev);
+                int end = d.Causal ? Math.Min(d.S, i + 1) : d.S;
+                T max = T.NegativeInfinity;
+                for (int j = 0; j < end; j++)
+                {
+                    T s = TensorPrimitives.Dot(qi, kb.Slice(j * d.E, d.E)) * scale + mask.At(b, i, j);
+                    scores[j] = s;
+                    if (s > max) max = s;
+                }
+                oi.Clear();
+                T sum = T.Zero;
+                for (int j = 0; j < end; j++)
+                {
+                    T p = T.Exp(scores[j] - max); // NaN when every key is masked (max = −∞), as PyTorch's softmax
+                    sum += p;
+                    if (p != T.Zero) TensorPrimitives.MultiplyAdd(vb.Slice(j * d.Ev, d.Ev), p, oi, oi);
+                }
+                TensorPrimitives.Multiply(oi, T.One / sum, oi);
+                logSumExp[b * d.L + i] = max + T.Log(sum);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward for batch slices [b0, b1): gradients of q, k, v from the output's gradient <paramref name="gradOutput"/>,
+    /// the forward's <paramref name="output"/> and <paramref name="logSumExp"/>. Each slice owns its dK and dV rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Backward<T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, in AttentionMaskSpan<T> mask, in AttentionDims d,
+        ReadOnlySpan<T> output, ReadOnlySpan<T> logSumExp, ReadOnlySpan<T> gradOutput, Span<T> gradQ, Span<T> gradK, Span<T> gradV, int b0, int b1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T scale = T.CreateTruncating(d.Scale);
+        for (int b = b0; b < b1; b++)
+        {
+            var kb = k.Slice(b * d.S * d.E, d.S * d.E);
+            var vb = v.Slice(b * d.S * d.Ev, d.S * d.Ev);
+            var dkb = gradK.Slice(b * d.S * d.E, d.S * d.E);
+            var dvb = gradV.Slice(b * d.S * d.Ev, d.S * d.Ev);
+            dkb.Clear();
+            dvb.Clear();
+            for (int i = 0; i < d.L; i++)
+            {
+                int row = b * d.L + i;
+                var qi = q.Slice(row * d.E, d.E);
+                var dqi = gradQ.Slice(row * d.E, d.E);
+                var doi = gradOutput.Slice(row * d.Ev, d.Ev);
+                T lse = logSumExp[row];
+                T delta = TensorPrimitives.Dot(doi, output.Slice(row * d.Ev, d.Ev)); // Σⱼ pⱼ·dpⱼ
+                dqi.Clear();
+                int end = d.Causal ? Math.Min(d.S, i + 1) : d.S;
+                for (int j = 0; j < end; j++)
+                {
+                    var kj = kb.Slice(j * d.E, d.E);
+                    var vj = vb.Slice(j * d.Ev, d.Ev);
+                    T p = T.Exp(TensorPrimitives.Dot(qi, kj) * scale + mask.At(b, i, j) - lse);
+                    if (p == T.Zero) continue;
+                    T ds = p * (TensorPrimitives.Dot(doi, vj) - delta) * scale;
+                    TensorPrimitives.MultiplyAdd(kj, ds, dqi, dqi);
+                    var dkj = dkb.Slice(j * d.E, d.E);
+                    TensorPrimitives.MultiplyAdd(qi, ds, dkj, dkj);
+                    var dvj = dvb.Slice(j * d.Ev, d.Ev);
+                    TensorPrimitives.MultiplyAdd(doi, p, dvj, dvj);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// An additive mask read through strides: element (b, i, j) at <c>BatchOffsets[b] + i·RowStride + j·ColStride</c> of
+/// <c>Data</c>; no mask when <c>BatchOffsets</c> is null (every entry 0).
+/// </summary>
+internal readonly ref struct AttentionMaskSpan<T>(ReadOnlySpan<T> data, int[]? batchOffsets, int rowStride, int colStride) where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ReadOnlySpan<T> data = data;
+    private readonly int[]? batchOffsets = batchOffsets;
+    private readonly int rowStride = rowStride, colStride = colStride;
+
+    /// <summary>The mask's value for slice b, query i, key j (0 without a mask).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T At(int b, int i, int j) => batchOffsets is null ? T.Zero : data[batchOffsets[b] + i * rowStride + j * colStride];
+}
