@@ -25,6 +25,21 @@ internal interface IBackend
     /// <summary>d = g·f′ computed from the activation's output y (contiguous, one dtype), into <paramref name="result"/>.</summary>
     void ActivationBackward(ActivationKind kind, in TensorView grad, in TensorView output, in TensorView result);
 
+    /// <summary>
+    /// Layer normalisation of the contiguous <paramref name="input"/> viewed as [rows, n] (n = the weight's or the mean's
+    /// partner size <paramref name="n"/>): output = (x − mean)·rstd·weight + bias with the biased variance; writes each row's
+    /// mean and rstd = 1/√(var + eps) ([rows]). <paramref name="weight"/> and <paramref name="bias"/> may be <c>default</c> (absent).
+    /// </summary>
+    void LayerNormForward(in TensorView input, in TensorView weight, in TensorView bias, double eps, int n, in TensorView output,
+        in TensorView mean, in TensorView rstd);
+
+    /// <summary>
+    /// First-order backward of <see cref="LayerNormForward"/> from its saved mean and rstd: writes the input's gradient and,
+    /// when given (not <c>default</c>), the weight's and bias's ([n], overwritten).
+    /// </summary>
+    void LayerNormBackward(in TensorView gradOutput, in TensorView input, in TensorView mean, in TensorView rstd, in TensorView weight, int n,
+        in TensorView gradInput, in TensorView gradWeight, in TensorView gradBias);
+
     /// <summary>GELU's first-order backward d = g·GELU′(x) from the input <paramref name="input"/> (exact or tanh approximation), contiguous, one dtype.</summary>
     void GeluBackward(bool tanhApproximation, in TensorView grad, in TensorView input, in TensorView result);
 

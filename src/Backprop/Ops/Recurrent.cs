@@ -98,11 +98,6 @@ public partial class Tensor
             int t = reverse ? steps - 1 - s : s, at = reverse ? t : t + 1, prev = reverse ? t + 1 : t;
             (hs[at], cs[at]) = step(xProj.Select(0, t), hs[prev], cs[prev]);
         }
-        var hc = Stack([Stack(hs), Stack(cs)]);
-        var wanted = inputs.Where(i => i.RequiresGrad).ToArray();
-        var grads = Autograd.Grad([hc], wanted, [gOut], retainGraph: true, createGraph: true, allowUnused: true);
-        var result = new Tensor?[inputs.Length];
-        for (int i = 0, k = 0; i < inputs.Length; i++) if (inputs[i].RequiresGrad) result[i] = grads[k++];
-        return result;
+        return Recompute.Grads(inputs, gOut, () => Stack([Stack(hs), Stack(cs)]));
     }
 }
