@@ -24,7 +24,7 @@ public static class CharLm
     /// <summary>Transformer: model width, heads, feed-forward width and layers (pre-norm, GELU, learned positions, causal).</summary>
     public const int TfModel = 128, TfHeads = 4, TfFeedForward = 512, TfLayers = 2;
     /// <summary>Steps before the clock starts (JIT warm-up), then timed steps.</summary>
-    public const int WarmupSteps = 3, TimedSteps = 20;
+    public const int WarmupSteps = 3, TimedSteps = 15;
 
     /// <summary>The text's characters as ids into its sorted distinct characters; also the vocabulary size.</summary>
     public static (long[] Ids, int Vocab) LoadText(string? path = null)

@@ -41,6 +41,8 @@ public static class CharLmPhaseProbe
             result.Add(("gelu_fwd_bwd", Part(() => h.Gelu(), steps)));
             result.Add(("attention_fwd_bwd", Part(() => mha.Forward(h, h, h, needWeights: false, isCausal: true).Output, steps)));
             result.Add(("linear128x512_fwd_bwd", Part(() => lin.Forward(h), steps)));
+            var q = Tensor.Randn([CharLm.Batch, CharLm.TfHeads, CharLm.Context, CharLm.TfModel / CharLm.TfHeads], g).RequiresGrad_();
+            result.Add(("sdpa_causal_fwd_bwd", Part(() => Functional.ScaledDotProductAttention(q, q, q, isCausal: true), steps)));
         }
         return [.. result];
     }
