@@ -26,6 +26,7 @@ internal static class App
             GradientsCommand.Create(console),
             BenchCommand.Create(console),
             ExportCommand.Create(console),
+            GenerateCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -37,6 +38,11 @@ internal static class App
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = console.Profile.Out.Writer, Error = error });
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"error: {OneLine(e.Message)}");
+            return Usage;
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException)
         {
@@ -75,3 +81,9 @@ internal static class App
     /// <summary>The width given to a console that must not wrap; output that fills the width (rules) is drawn narrower by the commands.</summary>
     public const int NoWrapWidth = 100_000;
 }
+
+/// <summary>
+/// A usage error found only once a command has read its input (a prompt character outside a model's vocabulary, a run folder
+/// of the wrong kind): exit code 2 with its one-line message, like the validation layer's errors.
+/// </summary>
+internal sealed class UsageException(string message) : ArgumentException(message);

@@ -20,9 +20,30 @@ internal static class ExplainCommand
         var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 0.2 }.Within(0, double.PositiveInfinity, lowOpen: true);
         var format = new Option<string>("--format") { Description = "text | markdown | json", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "markdown", "json");
-        var command = new Command("explain", "Show every number backpropagation computes for a small network (default: the 1-2-1 sigmoid example).") { net, weights, input, target, lr, format };
+        var attention = new Option<bool>("--attention") { Description = "explain one attention head instead: Q, K, V, scores, softmax weights, output, and the gradients flowing back to each" };
+        var causal = new Option<bool>("--causal") { Description = "with --attention: mask the keys after each query (a decoder's causal attention)" };
+        var command = new Command("explain", "Show every number backpropagation computes for a small network (default: the 1-2-1 sigmoid example) or, with --attention, for one attention head.")
+        {
+            net, weights, input, target, lr, format, attention, causal,
+        };
+        command.Validators.Add(r =>
+        {
+            bool head = r.GetResult(attention) is { Implicit: false } && r.GetValue(attention);
+            if (head && new Option[] { net, weights, input, target, lr }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } o)
+                r.AddError($"{o.Name}: not used with --attention (its example is fixed: 3 tokens, 2 features)");
+            else if (!head && r.GetResult(causal) is { Implicit: false }) r.AddError("--causal: only with --attention");
+        });
         command.SetAction(r =>
         {
+            if (r.GetValue(attention))
+            {
+                var head = new AttentionWalk(r.GetValue(causal));
+                var parts = head.Sections();
+                parts.Add(new Section("Check against autograd", ["quantity", "largest difference"], [["O, ∂L/∂W_Q, ∂L/∂W_K, ∂L/∂W_V", head.CheckAgainstAutograd().ToString("E2", System.Globalization.CultureInfo.InvariantCulture)]],
+                    "The same head through Functional.ScaledDotProductAttention and Backward() gives these values."));
+                Report.Render(console, r.GetValue(format)!, $"Backpropagation through one {(r.GetValue(causal) ? "causal " : "")}attention head", parts);
+                return App.Ok;
+            }
             var sizes = Options.Ints(r.GetValue(net)!, "--net");
             if (sizes.Length < 2) throw new ArgumentException("--net: need at least an input and an output size, e.g. 1,2,1");
             bool classic = sizes.SequenceEqual([1, 2, 1]);

@@ -6,11 +6,11 @@ namespace Backprop.Cli.Commands;
 /// <summary>Options several commands share, and parsing of their list values.</summary>
 internal static class Options
 {
-    public static Option<string> Dataset(string defaultValue = "digits") => new Option<string>("--dataset", "-d")
+    public static Option<string> Dataset(string defaultValue = "digits", string[]? extra = null) => new Option<string>("--dataset", "-d")
     {
-        Description = "digits | iris | wine | breast-cancer | fashion-mnist | path to a .csv file",
+        Description = "digits | iris | wine | breast-cancer | fashion-mnist | path to a .csv file" + (extra?.Contains(Training.TextData.DatasetName) == true ? " | text (a character-level language model of --file)" : ""),
         DefaultValueFactory = _ => defaultValue,
-    }.Words(Training.DataSource.BuiltIn, orFile: true);
+    }.Words([.. Training.DataSource.BuiltIn, .. extra ?? []], orFile: true);
 
     public static Option<string?> DataDir() => new("--data-dir") { Description = "folder with the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)" };
     public static Option<string> LabelColumn() => new("--label-column") { Description = "label column of a CSV data set: a header name or an index (default: last)", DefaultValueFactory = _ => "-1" };

@@ -15,9 +15,9 @@ internal static class TrainCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var dataset = Options.Dataset(); var dataDir = Options.DataDir(); var labelColumn = Options.LabelColumn();
+        var dataset = Options.Dataset(extra: [TextData.DatasetName]); var dataDir = Options.DataDir(); var labelColumn = Options.LabelColumn();
         var layers = new Option<string?>("--layers") { Description = "hidden layer sizes, e.g. 256,128 (default 64; 256,128 for fashion-mnist)" };
-        var modelOption = new Option<string>("--model") { Description = $"mlp | cnn (= {Cnn.Default}) | a layer spec such as conv16,pool,fc64 (image data sets: fashion-mnist, digits)", DefaultValueFactory = _ => "mlp" };
+        var modelOption = new Option<string>("--model") { Description = $"mlp | cnn (= {Cnn.Default}) | a layer spec such as conv16,pool,fc64 (image data sets: fashion-mnist, digits) | lstm | transformer (--dataset text; default lstm there)", DefaultValueFactory = _ => "mlp" };
         var augment = new Option<string?>("--augment") { Description = "image augmentation for convolutional models: crop (random 2-pixel shifts), flip (horizontal), or crop,flip" };
         var activation = new Option<string>("--activation") { Description = "relu | sigmoid | tanh | gelu", DefaultValueFactory = _ => "relu" };
         activation.AcceptOnlyFromAmong("relu", "sigmoid", "tanh", "gelu");
@@ -50,7 +50,7 @@ internal static class TrainCommand
         init.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string f && !File.Exists(f)) r.AddError($"--init: {f} not found; give a safetensors file such as RUN/model.safetensors"); });
         modelOption.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<string>() is not string m || Cnn.Resolve(m.Trim()) is not string spec || spec == "mlp") return;
+            if (r.GetValueOrDefault<string>() is not string m || Cnn.Resolve(m.Trim()) is not string spec || spec == "mlp" || TextOptions.Models.Contains(spec)) return;
             try { Cnn.Build([1, 28, 28], spec, 10, 0); } // the spec's grammar; whether it fits the data set's images is checked once the data set is known
             catch (ArgumentException e) when (!e.Message.Contains("does not fit", StringComparison.Ordinal) && !e.Message.Contains("already", StringComparison.Ordinal)) { r.AddError(e.Message); }
         });
@@ -62,10 +62,13 @@ internal static class TrainCommand
 
         var distributed = new Option<bool>("--distributed") { Description = "data-parallel training over the ranks of an MPI job: mpirun -np N backprop train --distributed (--batch-size is per rank)" };
 
-        var command = new Command("train", "Train an MLP or a CNN (default: an MLP on the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
+        var text = new TextOptions();
+        var command = new Command("train", "Train an MLP, a CNN or a character-level language model (default: an MLP on the embedded UCI digits, 80/20 split, seed 0) and write metrics.csv, curves.png and checkpoints.")
         {
             dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, epochs, schedule, clip, ema, onNan, anomaly, seed, threads, output, resume, init, distributed,
         };
+        foreach (var o in text.All) command.Options.Add(o);
+        text.AddValidator(command, dataset, modelOption, resume, [dataDir, labelColumn, layers, activation, augment]);
         command.SetAction(r =>
         {
             if (!r.GetValue(distributed)) return Run(r, null);
@@ -94,12 +97,13 @@ internal static class TrainCommand
             if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             if (r.GetValue(resume) is string runDir)
             {
-                Option[] fixedByRun = [dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, schedule, clip, ema, onNan, seed, output, init];
+                Option[] fixedByRun = [dataset, dataDir, labelColumn, modelOption, augment, layers, activation, optimizer, lr, momentum, weightDecay, betas, batchSize, schedule, clip, ema, onNan, seed, output, init, .. text.All];
                 if (fixedByRun.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } given)
                     throw new ArgumentException($"{given.Name}: --resume continues the run with the settings in {Path.Combine(runDir, RunFolder.CheckpointFile)}; give only --epochs (and --threads, --detect-anomaly), or start a new run with --init {Path.Combine(runDir, "model.safetensors")}.");
                 var (rspec, roptions, checkpoint, previous) = RunFolder.ForResume(runDir, r.GetValue(epochs));
                 roptions = roptions with { DetectAnomaly = r.GetValue(anomaly) };
-                var rdata = DataSource.Load(rspec.Dataset, rspec.DataDir, rspec.LabelColumn, roptions.Seed);
+                var rdata = rspec.Text is { } rtext ? TextData.Load(rtext.File, rspec.Inputs, rspec.Classes)
+                    : DataSource.Load(rspec.Dataset, rspec.DataDir, rspec.LabelColumn, roptions.Seed);
                 rspec.Hyperparameters = roptions.Describe();
                 return Train(console, rspec, rdata, roptions, runDir, new Start(checkpoint, previous, null), group);
             }
@@ -112,6 +116,11 @@ internal static class TrainCommand
                 Betas = (b[0], b[1]), BatchSize = bs == "full" ? 0 : int.Parse(bs, CultureInfo.InvariantCulture), Epochs = r.GetValue(epochs), Schedule = r.GetValue(schedule),
                 ClipNorm = r.GetValue(clip), Ema = r.GetValue(ema), Seed = r.GetValue(seed), OnNan = r.GetValue(onNan)!, DetectAnomaly = r.GetValue(anomaly),
             };
+            if (name == TextData.DatasetName)
+            {
+                var (tspec, tdata) = text.Build(r, modelOption, options);
+                return Train(console, tspec, tdata, options, Options.RunFolder(r.GetValue(output)), new Start(null, [], r.GetValue(init)), group);
+            }
             var hidden = r.GetValue(layers) is string l ? Options.Ints(l, "--layers") : name == "fashion-mnist" ? [256, 128] : [64];
             var data = DataSource.Load(name, r.GetValue(dataDir), r.GetValue(labelColumn)!, options.Seed);
             string model = Cnn.Resolve(r.GetValue(modelOption)!.Trim());
@@ -158,7 +167,10 @@ internal static class TrainCommand
         }
         string batch = options.BatchSize == 0 ? "full" : options.BatchSize.ToString(CultureInfo.InvariantCulture);
         if (group is not null) batch += options.BatchSize == 0 ? $" (each of {group.Size} ranks its share)" : $" per rank × {group.Size} ranks = {options.BatchSize * group.Size} global";
-        console.MarkupLine($"[bold]{Markup.Escape(data.Name)}[/]: {data.TrainY.Numel} training / {data.ValY.Numel} validation samples, {data.Features} features, {data.Classes.Length} classes");
+        console.MarkupLine(spec.Text is null
+            ? $"[bold]{Markup.Escape(data.Name)}[/]: {data.TrainY.Numel} training / {data.ValY.Numel} validation samples, {data.Features} features, {data.Classes.Length} classes"
+            : $"[bold]{Markup.Escape(data.Name)}[/]: {data.TrainY.Shape[0]:N0} training / {data.ValY.Shape[0]:N0} validation windows of {spec.Inputs} characters " +
+              $"(last tenth of the text for validation), vocabulary of {data.Classes.Length} characters");
         console.MarkupLine($"model: {Markup.Escape(spec.Describe())}, {model.ParameterCount:N0} parameters; " +
             $"{options.Optimizer} lr {options.EffectiveLr}, batch {batch}, {options.Epochs} epochs");
         if (group is not null) console.MarkupLine($"distributed: {group.Size} ranks over {Markup.Escape(group.Backend)}, {Threading.NumThreads} compute threads per rank");
@@ -175,12 +187,12 @@ internal static class TrainCommand
         try
         {
             double best = results.Count == 0 ? -1 : results.Max(e => e.ValAccuracy);
-            using var epochsRun = RunWithProgress(console, trainer, cancel.Token).GetEnumerator();
+            using var epochsRun = RunWithProgress(console, trainer, cancel.Token, spec.Text is null ? "samples" : "characters").GetEnumerator();
             while (epochsRun.MoveNext())
             {
                 var e = epochsRun.Current;
                 results.Add(e);
-                console.MarkupLine($"epoch {e.Epoch,3}/{options.Epochs}  loss {Options.F(e.TrainLoss)}  val_loss {Options.F(e.ValLoss)}  " +
+                console.MarkupLine($"epoch {e.Epoch,3}/{options.Epochs}  loss {Options.F(e.TrainLoss)}{Bpc(spec, e.TrainLoss)}  val_loss {Options.F(e.ValLoss)}{Bpc(spec, e.ValLoss)}  " +
                     $"val_acc [bold]{e.ValAccuracy:P2}[/]  lr {e.Lr:G3}  {e.Seconds:F2}s{(e.Skipped > 0 ? $"  skipped {e.Skipped} non-finite batch(es)" : "")}{(e.Partial ? "  (partial: interrupted)" : "")}");
                 if (run is null) continue;
                 last = Copy(trainer.EvaluationWeights());
@@ -222,7 +234,7 @@ internal static class TrainCommand
     }
 
     /// <summary>Runs the trainer, with a live progress bar per epoch on an interactive terminal.</summary>
-    private static IEnumerable<EpochResult> RunWithProgress(IAnsiConsole console, Trainer trainer, CancellationToken token)
+    private static IEnumerable<EpochResult> RunWithProgress(IAnsiConsole console, Trainer trainer, CancellationToken token, string unit)
     {
         if (!console.Profile.Capabilities.Interactive)
         {
@@ -236,7 +248,7 @@ internal static class TrainCommand
             if (task is null) return;
             task.MaxValue = total;
             task.Value = b;
-            task.Description = $"batch {b}/{total}  loss {loss:F4}  {samples / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} samples/s";
+            task.Description = $"batch {b}/{total}  loss {loss:F4}  {samples / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} {unit}/s";
         }).GetEnumerator();
         while (true)
         {
@@ -247,6 +259,10 @@ internal static class TrainCommand
             yield return run.Current;
         }
     }
+
+    /// <summary>For a language model, the loss in bits per character (cross-entropy in nats / ln 2): " (2.345 bpc)".</summary>
+    private static string Bpc(ModelSpec spec, double loss) =>
+        spec.Text is null ? "" : $" ({(loss / Math.Log(2)).ToString("F3", CultureInfo.InvariantCulture)} bpc)";
 
     private static Dictionary<string, Tensor> Copy(IReadOnlyDictionary<string, Tensor> weights) => weights.ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
 

@@ -30,8 +30,8 @@ internal static class DistributedRun
     /// </summary>
     public static DataLoader Loader(SplitData data, TrainOptions options, IProcessGroup? group)
     {
-        var sampler = group is null ? null : new DistributedSampler(data.TrainY.Numel, group.Size, group.Rank, shuffle: true, seed: options.Seed);
-        int rows = sampler?.Count ?? data.TrainY.Numel;
+        var sampler = group is null ? null : new DistributedSampler(data.TrainY.Shape[0], group.Size, group.Rank, shuffle: true, seed: options.Seed);
+        int rows = sampler?.Count ?? data.TrainY.Shape[0];
         int batch = options.BatchSize <= 0 ? rows : Math.Min(options.BatchSize, rows);
         return new DataLoader(new TensorDataset(data.TrainX, data.TrainY), batch, shuffle: sampler is null, seed: options.Seed, recycleBatches: true, sampler: sampler);
     }
@@ -47,7 +47,7 @@ internal static class DistributedRun
     public static (Tensor X, Tensor Y) Shard(IProcessGroup? group, Tensor x, Tensor y)
     {
         if (group is null || group.Size == 1) return (x, y);
-        long[] rows = [.. Enumerable.Range(0, y.Numel).Where(i => i % group.Size == group.Rank).Select(i => (long)i)];
+        long[] rows = [.. Enumerable.Range(0, y.Shape[0]).Where(i => i % group.Size == group.Rank).Select(i => (long)i)];
         var index = Tensor.FromArray(rows);
         return (x.IndexSelect(0, index), y.IndexSelect(0, index));
     }

@@ -65,7 +65,8 @@ internal static class ModelSpecReader
         if (spec.Hyperparameters.TryGetValue("augment", out var augment) && augment != "none"
             && augment.Split(',').FirstOrDefault(w => w is not ("crop" or "flip")) is string word)
             throw Bad(path, "hyperparameters.augment", $"names '{word}'; it is \"none\" or a list of crop and flip");
-        if (spec.Format != "backprop-mlp/1") throw Bad(path, "format", $"is \"{spec.Format}\"; this version reads \"backprop-mlp/1\"");
+        if (spec.Format == ModelSpec.TextFormat) return ReadText(spec, fields, path);
+        if (spec.Format != ModelSpec.ClassifierFormat) throw Bad(path, "format", $"is \"{spec.Format}\"; this version reads \"{ModelSpec.ClassifierFormat}\" and \"{ModelSpec.TextFormat}\"");
         if (spec.Dataset.Length == 0) throw Bad(path, "dataset", "is empty");
         if (!new[] { "relu", "sigmoid", "tanh", "gelu" }.Contains(spec.Activation)) throw Bad(path, "activation", $"is \"{spec.Activation}\"; use relu, sigmoid, tanh or gelu");
         if (spec.Classes.Length < 1) throw Bad(path, "classes", "is empty; a classifier needs at least one class");
@@ -80,6 +81,46 @@ internal static class ModelSpecReader
             try { Cnn.Build(shape, spec.Model, spec.Classes.Length, 0); } // validates the layer spec against the image size
             catch (ArgumentException e) { throw Bad(path, "model", $"is not a network Backprop can build ({e.Message})"); }
         }
+        return spec;
+    }
+
+    /// <summary>
+    /// The rest of a character-level language model's model.json: <c>model</c> lstm or transformer, <c>inputs</c> the context
+    /// length, <c>classes</c> the vocabulary (distinct single characters), and the <c>text</c> object's sizes.
+    /// </summary>
+    private static ModelSpec ReadText(ModelSpec spec, Dictionary<string, JsonElement> fields, string path)
+    {
+        if (spec.Model is not ("lstm" or "transformer")) throw Bad(path, "model", $"is \"{Clip(spec.Model)}\"; a language model is \"lstm\" or \"transformer\"");
+        if (spec.Classes.Length < 1) throw Bad(path, "classes", "is empty; the vocabulary needs at least one character");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < spec.Classes.Length; i++)
+        {
+            var c = spec.Classes[i];
+            if (c.EnumerateRunes().Count() != 1 || !System.Text.Rune.TryGetRuneAt(c, 0, out _)) throw Bad(path, $"classes[{i}]", $"is \"{Clip(c)}\"; each vocabulary entry is one character");
+            if (!seen.Add(c)) throw Bad(path, $"classes[{i}]", $"repeats {TextData.Show(c)}; the vocabulary's characters are distinct");
+        }
+        if (Required(fields, "text", path) is not { ValueKind: JsonValueKind.Object } text) throw Bad(path, "text", "is not an object");
+        var t = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var p in text.EnumerateObject())
+            if (!t.TryAdd(p.Name, p.Value)) throw Bad(path, "text." + p.Name, "appears twice");
+        JsonElement Get(string name) => t.TryGetValue(name, out var e) && e.ValueKind != JsonValueKind.Null ? e
+            : throw Bad(path, "text." + name, t.ContainsKey(name) ? "is null" : "is missing");
+        spec.Text = new TextModelSpec
+        {
+            File = Optional(t, "file") is { } f ? TextOf(f, "text.file", path) : null,
+            Embed = Int(Get("embed"), "text.embed", path, min: 1),
+            Hidden = Int(Get("hidden"), "text.hidden", path, min: 1),
+            Layers = Int(Get("layers"), "text.layers", path, min: 1),
+            Heads = Int(Get("heads"), "text.heads", path, min: spec.Model == "transformer" ? 1 : 0),
+            Dropout = Get("dropout") is { ValueKind: JsonValueKind.Number } d && d.GetDouble() is >= 0 and < 1 and var dv ? dv
+                : throw Bad(path, "text.dropout", "is not a number in [0, 1)"),
+        };
+        if (spec.Model == "transformer" && spec.Text.Embed % spec.Text.Heads != 0)
+            throw Bad(path, "text.heads", $"is {spec.Text.Heads}, which does not divide text.embed {spec.Text.Embed}");
+        const long MaxParameters = 1L << 30; // a lying size must not allocate a huge model before the weights are checked
+        long parameters = (long)spec.Classes.Length * spec.Text.Embed + (long)spec.Text.Layers * spec.Text.Hidden * (spec.Text.Embed + spec.Text.Hidden)
+            + (long)spec.Inputs * spec.Text.Embed + (long)spec.Text.Layers * spec.Text.Embed * spec.Text.Embed;
+        if (parameters > MaxParameters) throw Bad(path, "text", $"describes a model of about {parameters:N0} parameters, more than this tool builds");
         return spec;
     }
 

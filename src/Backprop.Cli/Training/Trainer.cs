@@ -132,7 +132,7 @@ internal sealed partial class Trainer(Module model, SplitData data, TrainOptions
     }
 
     /// <summary>
-    /// Mean cross-entropy and accuracy on the validation part, in chunks of 1,000 rows (a CNN's activations for all of them
+    /// Mean cross-entropy and accuracy per target (per character for a language model) on the validation part, in chunks of 1,000 rows (a CNN's activations for all of them
     /// at once would take gigabytes); with a process group each rank evaluates every Size-th row and the sums are added up.
     /// </summary>
     public (double Loss, double Accuracy) Evaluate(Module m)
@@ -140,7 +140,7 @@ internal sealed partial class Trainer(Module model, SplitData data, TrainOptions
         m.Eval();
         using var noGrad = Autograd.NoGrad();
         var (valX, valY) = DistributedRun.Shard(group, data.ValX, data.ValY);
-        int n = valY.Numel;
+        int n = valY.Shape[0];
         double lossSum = 0, correct = 0;
         for (int start = 0; start < n; start += EvalChunk)
         {
@@ -148,7 +148,7 @@ internal sealed partial class Trainer(Module model, SplitData data, TrainOptions
             int count = Math.Min(EvalChunk, n - start);
             var y = valY.Narrow(0, start, count);
             var logits = m.Forward(valX.Narrow(0, start, count));
-            lossSum += lossFn.Forward(logits, y).Item() * count;
+            lossSum += lossFn.Forward(logits, y).Item() * y.Numel; // per target: a row of a text model holds context targets
             correct += logits.ArgMax(1).Eq(y).Sum().Item();
         }
         var sums = DistributedRun.Sum(group, lossSum, correct);

@@ -25,6 +25,17 @@ public static class Datasets
     public static LabeledDataset BreastCancer() => Embedded("breast-cancer", "breast_cancer.csv", "breast_cancer.rst", sklearnHeader: true);
 
     /// <summary>
+    /// The opening of Shakespeare's <i>Coriolanus</i> (40,036 characters of plain text, public domain; description and
+    /// source in <c>Data/Embedded/coriolanus.rst</c>): a small text for character-level language models, like the
+    /// <c>tinyshakespeare</c> file the char-rnn and nanoGPT tutorials train on (of which it is the first 40,036 characters).
+    /// </summary>
+    public static string Coriolanus()
+    {
+        using var reader = new StreamReader(OpenResource("coriolanus.txt"));
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>
     /// Fashion-MNIST (<c>torchvision.datasets.FashionMNIST</c>): 60,000 training or 10,000 test images as Float32 [N, 28, 28]
     /// scaled to [0, 1], labels Int64. Reads the IDX files (gzip or raw) from <paramref name="root"/>.
     /// </summary>
@@ -81,13 +92,15 @@ public static class Datasets
 
     private static List<string> ReadResourceLines(string file)
     {
-        var asm = typeof(Datasets).Assembly;
-        using var stream = asm.GetManifestResourceStream("Backprop.Data.Embedded." + file)
-            ?? throw new InvalidOperationException($"internal: embedded resource {file} is missing from the assembly.");
+        using var stream = OpenResource(file);
         using Stream s = file.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
         using var reader = new StreamReader(s);
         var lines = new List<string>();
         while (reader.ReadLine() is { } line) lines.Add(line);
         return lines;
     }
+
+    private static Stream OpenResource(string file) =>
+        typeof(Datasets).Assembly.GetManifestResourceStream("Backprop.Data.Embedded." + file)
+            ?? throw new InvalidOperationException($"internal: embedded resource {file} is missing from the assembly.");
 }
