@@ -131,7 +131,8 @@ internal interface IBackend
     /// <summary>
     /// Fused scaled dot-product attention: contiguous query [B, L, E], key [B, S, E], value [B, S, Ev] of one floating dtype
     /// give output [B, L, Ev] = softmax(q·kᵀ·scale + mask)·v and the rows' log-sum-exp [B, L] (what backward needs), without
-    /// storing the [L, S] weights; <c>dims.Causal</c> restricts query i to keys 0..i without a mask.
+    /// storing the [L, S] weights; <c>dims.Causal</c> restricts query i to keys 0..i without a mask; <c>dims.DropoutP</c> drops
+    /// weights by a counter-based hash of <c>dims.Seed</c> and their index, which backward redraws.
     /// </summary>
     void AttentionForward(in TensorView query, in TensorView key, in TensorView value, in AttentionMaskView mask, in AttentionDims dims,
         in TensorView output, in TensorView logSumExp);
@@ -144,8 +145,11 @@ internal interface IBackend
         in TensorView output, in TensorView logSumExp, in TensorView gradOutput, in TensorView gradQuery, in TensorView gradKey, in TensorView gradValue);
 }
 
-/// <summary>The sizes of one fused attention: B slices of L queries and S keys, E features (Ev for values), scale, causal.</summary>
-internal readonly record struct AttentionDims(int B, int L, int S, int E, int Ev, double Scale, bool Causal);
+/// <summary>
+/// The sizes of one fused attention: B slices of L queries and S keys, E features (Ev for values), scale, causal; and the
+/// dropout probability on the weights with the seed its keep/drop decisions are derived from.
+/// </summary>
+internal readonly record struct AttentionDims(int B, int L, int S, int E, int Ev, double Scale, bool Causal, double DropoutP = 0, ulong Seed = 0);
 
 /// <summary>
 /// An additive attention mask in the query's dtype, read through strides: element (b, i, j) at

@@ -10,9 +10,10 @@ public static partial class Functional
     /// <paramref name="isCausal"/> lets query i attend to keys 0..i only (the top-left aligned lower triangle, as PyTorch)
     /// and excludes <paramref name="attnMask"/>. Dropout with probability <paramref name="dropoutP"/> is applied to the
     /// attention weights (always, as in PyTorch: pass 0 in evaluation). A row with every key masked gives NaN, as in PyTorch.
-    /// Without dropout, with query, key and value sharing their leading dimensions and a mask that needs no gradient, it
-    /// runs as one fused primitive (softmax in the same pass over the keys, the weights never stored, no mask built for
-    /// <paramref name="isCausal"/>); otherwise it is composed from MatMul, Softmax and Dropout.
+    /// With query, key and value sharing their leading dimensions and a mask that needs no gradient, it runs as one fused
+    /// primitive (softmax in the same pass over the keys, the weights never stored, no mask built for
+    /// <paramref name="isCausal"/>, dropout decided by a hash of one seed from <paramref name="generator"/> and each weight's
+    /// index); otherwise it is composed from MatMul, Softmax and Dropout. The fused node has no double backward with dropout.
     /// </summary>
     public static Tensor ScaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor? attnMask = null, double dropoutP = 0,
         bool isCausal = false, double? scale = null, Generator? generator = null)
@@ -23,8 +24,8 @@ public static partial class Functional
         CheckAttentionShapes(op, query, key, value);
         Tensor? mask = null;
         if (attnMask is not null) mask = AttentionMask(op, attnMask, query, key, nonzeroAttends: true);
-        if (dropoutP == 0 && Tensor.CanFuseAttention(query, key, value, mask))
-            return Tensor.FusedAttention(query, key, value, mask, isCausal, scale ?? 1 / Math.Sqrt(query.Size(-1)));
+        if (Tensor.CanFuseAttention(query, key, value, mask))
+            return Tensor.FusedAttention(query, key, value, mask, isCausal, scale ?? 1 / Math.Sqrt(query.Size(-1)), dropoutP, generator);
         if (isCausal) mask = AttentionMask(op, CausalMask(query.Size(-2), key.Size(-2)), query, key, nonzeroAttends: true);
         return Attention(query, key, value, mask, dropoutP, scale, generator).Output;
     }

@@ -89,8 +89,8 @@ public sealed class MultiheadAttention : Module
         bool causal = isCausal && attnMask is null;
         double dropout = IsTraining ? DropoutP : 0;
         Tensor o, weights = null!;
-        if (!needWeights && dropout == 0 && Tensor.CanFuseAttention(qh, kh, vh, mask))
-            o = Tensor.FusedAttention(qh, kh, vh, mask, causal, 1 / Math.Sqrt(HeadDim)); // the weights are not asked for: never stored
+        if (!needWeights && Tensor.CanFuseAttention(qh, kh, vh, mask)) // the weights are not asked for: never stored
+            o = Tensor.FusedAttention(qh, kh, vh, mask, causal, 1 / Math.Sqrt(HeadDim), dropout, dropoutGenerator);
         else
         {
             if (causal)

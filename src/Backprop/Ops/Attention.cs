@@ -20,15 +20,20 @@ public partial class Tensor
     /// <summary>
     /// softmax(Q·Kᵀ·scale + mask)·V in one fused primitive (<see cref="IBackend.AttentionForward"/>): query [..., L, E], key
     /// [..., S, E], value [..., S, Ev] with equal leading dimensions (see <see cref="CanFuseAttention"/>); the additive mask
-    /// broadcasts to [..., L, S] and is read in place; <paramref name="isCausal"/> needs no mask. Backward is the fused
-    /// <see cref="IBackend.AttentionBackward"/>, or the composed formula when a graph of the backward is being built.
+    /// broadcasts to [..., L, S] and is read in place; <paramref name="isCausal"/> needs no mask. Dropout with probability
+    /// <paramref name="dropoutP"/> on the weights is decided by a hash of one seed drawn from <paramref name="generator"/>
+    /// (else the default generator) and each weight's index. Backward is the fused <see cref="IBackend.AttentionBackward"/>,
+    /// or, without dropout, the composed formula when a graph of the backward is being built (second order).
     /// </summary>
-    internal static Tensor FusedAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, bool isCausal, double scale)
+    internal static Tensor FusedAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, bool isCausal, double scale,
+        double dropoutP = 0, Generator? generator = null)
     {
+        if (dropoutP < 0 || dropoutP > 1) throw new ArgumentException($"Attention dropout probability has to be between 0 and 1, but got {dropoutP}.");
         int l = query.shape[^2], s = key.shape[^2], e = query.shape[^1], ev = value.shape[^1];
         var batchShape = query.shape[..^2];
         int b = ShapeUtil.Numel(batchShape);
-        var dims = new AttentionDims(b, l, s, e, ev, scale, isCausal);
+        ulong seed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0;
+        var dims = new AttentionDims(b, l, s, e, ev, scale, isCausal, dropoutP, seed);
         var backend = Backend.Of("scaled_dot_product_attention", query, key, value);
         var (q, k, v) = (query.Dense(), key.Dense(), value.Dense());
         var mask = MaskView(additiveMask, batchShape, l, s);
@@ -37,7 +42,12 @@ public partial class Tensor
         backend.AttentionForward(q.Layout, k.Layout, v.Layout, mask, dims, output.Layout, lse.Layout);
         return Node.Record(output, "ScaledDotProductAttentionBackward", [query, key, value], g =>
         {
-            if (Autograd.IsGradEnabled) return ComposedAttentionBackward(query, key, value, additiveMask, isCausal, scale, g);
+            if (Autograd.IsGradEnabled)
+            {
+                if (dropoutP > 0)
+                    throw new NotSupportedException("ScaledDotProductAttentionBackward: a double backward (createGraph) through fused attention with dropout is not supported; use dropoutP 0 (or eval mode) for higher-order gradients.");
+                return ComposedAttentionBackward(query, key, value, additiveMask, isCausal, scale, g);
+            }
             var go = g.Dense();
             var (gq, gk, gv) = (Uninitialized(q.shape, q.DType), Uninitialized(k.shape, k.DType), Uninitialized(v.shape, v.DType));
             backend.AttentionBackward(q.Layout, k.Layout, v.Layout, mask, dims, output.Layout, lse.Layout, go.Layout, gq.Layout, gk.Layout, gv.Layout);

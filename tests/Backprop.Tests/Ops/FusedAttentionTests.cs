@@ -100,17 +100,67 @@ public class FusedAttentionTests
     }
 
     [Fact]
-    public void ScaledDotProductAttentionTakesTheFusedPathOnlyWithoutDropoutAndMaskGradient()
+    public void ScaledDotProductAttentionTakesTheComposedPathForAMaskThatNeedsAGradient()
     {
         var g = new Generator(3);
         var (q, k, v) = (R(g, [2, 3, 4]), R(g, [2, 5, 4]), R(g, [2, 5, 4]));
         Assert.Equal("ScaledDotProductAttentionBackward", Functional.ScaledDotProductAttention(q, k, v, isCausal: true).GradFn!.Name);
-        Assert.NotEqual("ScaledDotProductAttentionBackward", Functional.ScaledDotProductAttention(q, k, v, dropoutP: 0.5, generator: g).GradFn!.Name);
+        Assert.Equal("ScaledDotProductAttentionBackward", Functional.ScaledDotProductAttention(q, k, v, dropoutP: 0.5, generator: g).GradFn!.Name);
+        var broadcastKey = R(g, [1, 5, 4]); // batch dimensions that differ: composed (MatMul broadcasts)
+        Assert.NotEqual("ScaledDotProductAttentionBackward", Functional.ScaledDotProductAttention(q, broadcastKey, v).GradFn!.Name);
         var maskWithGrad = R(g, [3, 5]);
         var composed = Functional.ScaledDotProductAttention(q, k, v, maskWithGrad);
         Assert.NotEqual("ScaledDotProductAttentionBackward", composed.GradFn!.Name);
         composed.Sum().Backward();
         Assert.NotNull(maskWithGrad.Grad); // the composed form gives the mask its gradient
+    }
+
+    /// <summary>The keep (1) / drop (0) decisions of the fused kernel for a seed, as a [B·…, L, S] Int64 tensor.</summary>
+    private static Tensor KeepMask(int[] shape, ulong seed, double p)
+    {
+        int l = shape[^2], s = shape[^1], b = shape[..^2].Aggregate(1, (x, y) => x * y);
+        var dims = new Backprop.Backends.AttentionDims(b, l, s, 1, 1, 1, false, p, seed);
+        var keep = new long[b * l * s];
+        for (int n = 0; n < b; n++)
+            for (int i = 0; i < l; i++)
+                for (int j = 0; j < s; j++) keep[(n * l + i) * s + j] = Backprop.Kernels.AttentionKernels.Keep(dims, n, i, j) ? 1 : 0;
+        return Tensor.FromArray(keep, shape);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DropoutMatchesTheComposedFormWithTheSameKeepMask(bool causal)
+    {
+        const double p = 0.3;
+        var g = new Generator(13);
+        var (q, k, v) = (R(g, [2, 2, 5, 3]), R(g, [2, 2, 5, 3]), R(g, [2, 2, 5, 4]));
+        var padding = Tensor.FromArray(new double[] { 0, 0, 0, 0, double.NegativeInfinity, 0, 0, 0, 0, 0 }, [2, 1, 1, 5]);
+        var up = Tensor.Randn([2, 2, 5, 4], g, DType.Float64);
+        var fused = Tensor.FusedAttention(q, k, v, padding, causal, 0.6, p, new Generator(99));
+        var gradsFused = Backprop.Autograd.Grad((fused * up).Sum(), [q, k, v]);
+        var keep = KeepMask([2, 2, 5, 5], new Generator(99).NextUInt64(), p);
+        var scores = q.MatMul(k.Transpose(-2, -1)) * 0.6 + padding;
+        if (causal) scores = scores.MaskedFill(Tensor.Ones([5, 5], DType.Int64).Triu(1), double.NegativeInfinity);
+        var composed = (scores.Softmax(-1) * keep.To(DType.Float64) * (1 / (1 - p))).MatMul(v);
+        var gradsComposed = Backprop.Autograd.Grad((composed * up).Sum(), [q, k, v]);
+        Reference.AssertClose(composed.ToArray<double>(), fused.ToArray<double>(), 1e-12, 1e-12, "output");
+        for (int i = 0; i < 3; i++)
+            Reference.AssertClose(gradsComposed[i].ToArray<double>(), gradsFused[i].ToArray<double>(), 1e-12, 1e-12, $"grad {"qkv"[i]}");
+    }
+
+    [Fact]
+    public void DropoutGradCheckAndItsRate()
+    {
+        var g = new Generator(17);
+        Tensor[] inputs = [R(g, [2, 4, 3]), R(g, [2, 6, 3]), R(g, [2, 6, 2])];
+        // a fresh generator per call: the same seed, so the same keep mask, as finite differences need
+        Assert.True(GradCheck.Check(x => Tensor.FusedAttention(x[0], x[1], x[2], null, false, 0.5, 0.25, new Generator(3)), inputs));
+        double kept = KeepMask([64, 64, 64], 12345, 0.25).To(DType.Float64).Mean().Item<double>();
+        Assert.InRange(kept, 0.74, 0.76);
+        var withDropout = Tensor.FusedAttention(inputs[0], inputs[1], inputs[2], null, false, 0.5, 0.25, new Generator(3));
+        var e = Assert.Throws<NotSupportedException>(() => Backprop.Autograd.Grad(withDropout.Sum(), [inputs[0]], createGraph: true));
+        Assert.Contains("dropout", e.Message);
     }
 
     [Fact]

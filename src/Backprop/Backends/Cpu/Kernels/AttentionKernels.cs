@@ -9,7 +9,9 @@ namespace Backprop.Kernels;
 /// (batch·head) slice at a time. Forward: per query row the scores q·kⱼ·scale (+ mask), their running maximum, the
 /// exponentials and Σ pⱼ·vⱼ are computed in one pass over the keys, so the [L, S] weights are never stored; the row's
 /// log-sum-exp is kept for backward. Causal attention stops the key loop at j = i (no mask is built). Backward recomputes
-/// each weight from the log-sum-exp (FlashAttention's rule: dS = P ⊙ (dP − rowsum(dO ⊙ O))).
+/// each weight from the log-sum-exp (FlashAttention's rule: dS = P ⊙ (dP − rowsum(dO ⊙ O))). Dropout on the weights
+/// keeps weight (b, i, j) when a counter-based hash of (seed, index) says so (<see cref="Keep"/>), so backward redraws
+/// the same mask without storing it.
 /// </summary>
 internal static class AttentionKernels
 {
@@ -18,7 +20,7 @@ internal static class AttentionKernels
     public static void Forward<T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, in AttentionMaskSpan<T> mask, in AttentionDims d,
         Span<T> output, Span<T> logSumExp, Span<T> scores, int b0, int b1) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T scale = T.CreateTruncating(d.Scale);
+        T scale = T.CreateTruncating(d.Scale), keepScale = KeepScale<T>(d.DropoutP);
         for (int b = b0; b < b1; b++)
         {
             var kb = k.Slice(b * d.S * d.E, d.S * d.E);
@@ -41,9 +43,9 @@ internal static class AttentionKernels
                 {
                     T p = T.Exp(scores[j] - max); // NaN when every key is masked (max = −∞), as PyTorch's softmax
                     sum += p;
-                    if (p != T.Zero) TensorPrimitives.MultiplyAdd(vb.Slice(j * d.Ev, d.Ev), p, oi, oi);
+                    if (p != T.Zero && (d.DropoutP == 0 || Keep(d, b, i, j))) TensorPrimitives.MultiplyAdd(vb.Slice(j * d.Ev, d.Ev), p, oi, oi);
                 }
-                TensorPrimitives.Multiply(oi, T.One / sum, oi);
+                TensorPrimitives.Multiply(oi, keepScale / sum, oi);
                 logSumExp[b * d.L + i] = max + T.Log(sum);
             }
         }
@@ -58,7 +60,7 @@ internal static class AttentionKernels
         ReadOnlySpan<T> output, ReadOnlySpan<T> logSumExp, ReadOnlySpan<T> gradOutput, Span<T> gradQ, Span<T> gradK, Span<T> gradV, int b0, int b1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T scale = T.CreateTruncating(d.Scale);
+        T scale = T.CreateTruncating(d.Scale), keepScale = KeepScale<T>(d.DropoutP);
         for (int b = b0; b < b1; b++)
         {
             var kb = k.Slice(b * d.S * d.E, d.S * d.E);
@@ -83,16 +85,37 @@ internal static class AttentionKernels
                     var vj = vb.Slice(j * d.Ev, d.Ev);
                     T p = T.Exp(TensorPrimitives.Dot(qi, kj) * scale + mask.At(b, i, j) - lse);
                     if (p == T.Zero) continue;
-                    T ds = p * (TensorPrimitives.Dot(doi, vj) - delta) * scale;
+                    // with dropout the output used p̃ = p·keep/(1 − dropout): dV gets p̃·dO, and dP = keep/(1 − dropout)·(dO·v)
+                    T kept = d.DropoutP == 0 || Keep(d, b, i, j) ? keepScale : T.Zero;
+                    T ds = p * (kept == T.Zero ? -delta : kept * TensorPrimitives.Dot(doi, vj) - delta) * scale;
                     TensorPrimitives.MultiplyAdd(kj, ds, dqi, dqi);
                     var dkj = dkb.Slice(j * d.E, d.E);
                     TensorPrimitives.MultiplyAdd(qi, ds, dkj, dkj);
+                    if (kept == T.Zero) continue;
                     var dvj = dvb.Slice(j * d.Ev, d.Ev);
-                    TensorPrimitives.MultiplyAdd(doi, p, dvj, dvj);
+                    TensorPrimitives.MultiplyAdd(doi, p * kept, dvj, dvj);
                 }
             }
         }
     }
+
+    /// <summary>
+    /// Whether dropout keeps weight (b, i, j): SplitMix64 of the seed plus the weight's flat index, as a uniform number in
+    /// [0, 1) compared with the dropout probability. The same (seed, index) always gives the same answer.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Keep(in AttentionDims d, int b, int i, int j)
+    {
+        ulong z = d.Seed + 0x9E3779B97F4A7C15UL * (ulong)(((long)b * d.L + i) * d.S + j + 1);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z >> 11) * (1.0 / (1UL << 53)) >= d.DropoutP;
+    }
+
+    /// <summary>1/(1 − p), the scale of kept weights; 0 when everything is dropped (p = 1).</summary>
+    private static T KeepScale<T>(double dropoutP) where T : unmanaged, IFloatingPointIeee754<T> =>
+        dropoutP >= 1 ? T.Zero : T.CreateTruncating(1 / (1 - dropoutP));
 }
 
 /// <summary>
