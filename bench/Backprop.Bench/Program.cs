@@ -44,6 +44,12 @@ if (only.Contains("cnn_quick"))
     var (samplesPerSecond, _) = Workloads.FashionMnistCnn(128, epochs: 1, maxSteps: 60);
     Workloads.Emit(("work", "fmnist_cnn_b128_60steps"), ("samples_per_s", Math.Round(samplesPerSecond)));
 }
+if (only.Contains("conv_gemm")) // thread CPU time, one thread
+    foreach (var (images, k) in new[] { (128, 288), (4, 288) })
+        foreach (var (shape, gflops) in ConvGemmProbe.Run(images, reps: 3 * 128 / images, kOverride: k))
+            Workloads.Emit(("work", $"conv_gemm_{shape}_images{images}_k{k}"), ("gflops", Math.Round(gflops, 1)));
+if (only.Contains("cnn_phases_cpu")) // thread CPU time per phase and per backward node; run with 1 thread
+    Workloads.Emit([("work", "fmnist_cnn_b128_phases_cpu_us"), .. CnnPhaseProbe.Run(cpuTime: true).Select(p => (p.Phase, (object)p.Microseconds))]);
 if (only.Contains("cnn_phases"))
 {
     Workloads.Emit([("work", "fmnist_cnn_b128_phases_us"), .. CnnPhaseProbe.Run().Select(p => (p.Phase, (object)p.Microseconds))]);

@@ -6,6 +6,11 @@ namespace Backprop;
 /// </summary>
 internal static class Engine
 {
+    /// <summary>
+    /// Benchmark probe only (bench/): when set, times every node's backward rule. Null in normal use (one null check per node).
+    /// </summary>
+    internal static IBackwardProbe? NodeProbe;
+
     public static void Backward(Tensor root, Tensor? gradient, bool retainGraph, bool createGraph)
     {
         if (!root.RequiresGrad)
@@ -71,7 +76,13 @@ internal static class Engine
                 if (captureInputs is not null)
                     for (int i = 0; i < captureInputs.Count; i++)
                         if (ReferenceEquals(captureInputs[i].GradFn, node)) captured![i] = Accumulate(captured[i], g, createGraph, run);
-                inputGrads = node.Apply(g, retainGraph);
+                if (NodeProbe is { } probe)
+                {
+                    long t0 = probe.Start();
+                    inputGrads = node.Apply(g, retainGraph);
+                    probe.Stop(node.Name, t0);
+                }
+                else inputGrads = node.Apply(g, retainGraph);
             }
             for (int i = 0; i < node.Edges.Length; i++)
             {
@@ -182,4 +193,14 @@ internal static class Engine
         existing.Add_(g);
         return existing;
     }
+}
+
+/// <summary>A clock around each node's backward rule (the benchmark's per-node probe).</summary>
+internal interface IBackwardProbe
+{
+    /// <summary>A start reading.</summary>
+    long Start();
+
+    /// <summary>Records the time since <paramref name="start"/> for node <paramref name="name"/>.</summary>
+    void Stop(string name, long start);
 }

@@ -102,6 +102,7 @@ public partial class Tensor
         int n = input.shape[0], c = input.shape[1], planes = n * c, plane = g.Height * g.Width;
         var x = input.Dense();
         var y = Uninitialized([n, c, g.OutH, g.OutW], dtype);
+        if (MaxPool2x2Kernels.Fits(g)) return MaxPool2x2(input, x, y, g);
         var indices = Uninitialized([n, c, g.OutH, g.OutW], DType.Int64);
         PerRange(planes, (long)planes * g.Positions * g.KernelH * g.KernelW, (first, end) =>
         {
@@ -122,6 +123,54 @@ public partial class Tensor
             });
             return [dx];
         }, indices);
+    }
+
+    /// <summary>
+    /// The 2×2, stride-2 max-pool without indices: the backward recomputes each window's winner from the saved input and
+    /// output (same rule, same numbers as the general path).
+    /// </summary>
+    private static Tensor MaxPool2x2(Tensor input, Tensor x, Tensor y, WindowGeometry g)
+    {
+        var dtype = input.DType;
+        int planes = input.shape[0] * input.shape[1], plane = g.Height * g.Width;
+        PerRange(planes, (long)planes * g.Positions * 4, (first, end) =>
+        {
+            if (dtype == DType.Float32) MaxPool2x2Kernels.Forward(x.Span<float>(), g, y.Span<float>(), first, end);
+            else MaxPool2x2Kernels.Forward(x.Span<double>(), g, y.Span<double>(), first, end);
+        });
+        int[] s = input.shape;
+        int yVersion = y.Version;
+        return Node.Record(y, "MaxPool2DWithIndicesBackward", [input], grad =>
+        {
+            if (y.Version != yVersion) // the output was changed in place since: recompute the maxima from the (checked) input
+            {
+                y = Uninitialized(y.shape, dtype);
+                PerRange(planes, (long)planes * g.Positions * 4, (first, end) =>
+                {
+                    if (dtype == DType.Float32) MaxPool2x2Kernels.Forward(x.Span<float>(), g, y.Span<float>(), first, end);
+                    else MaxPool2x2Kernels.Forward(x.Span<double>(), g, y.Span<double>(), first, end);
+                });
+            }
+            if (Autograd.IsGradEnabled) // differentiable: the winners as indices, and scatter-add (whose backward is a gather)
+            {
+                var indices = Uninitialized(y.shape, DType.Int64);
+                var values = Uninitialized(y.shape, dtype);
+                PerRange(planes, (long)planes * g.Positions * 4, (first, end) =>
+                {
+                    if (dtype == DType.Float32) PoolKernels.MaxForward(x.Span<float>(), g, values.Span<float>(), indices.Span<long>(), first, end);
+                    else PoolKernels.MaxForward(x.Span<double>(), g, values.Span<double>(), indices.Span<long>(), first, end);
+                });
+                return [Zeros([planes, plane], dtype).ScatterAdd(1, indices.View([planes, g.Positions]), grad.Reshape([planes, g.Positions])).View(s)];
+            }
+            var gd = (grad.DType == dtype ? grad : grad.To(dtype)).Dense();
+            var dx = Uninitialized(s, dtype);
+            PerRange(planes, (long)planes * g.Positions * 4, (first, end) =>
+            {
+                if (dtype == DType.Float32) MaxPool2x2Kernels.Backward(x.Span<float>(), y.Span<float>(), gd.Span<float>(), g, dx.Span<float>(), first, end);
+                else MaxPool2x2Kernels.Backward(x.Span<double>(), y.Span<double>(), gd.Span<double>(), g, dx.Span<double>(), first, end);
+            });
+            return [dx];
+        }, x);
     }
 
     /// <summary>This tensor if it is contiguous from offset 0 of its storage, else a copy that is.</summary>

@@ -41,7 +41,8 @@ internal static class ConvGemmKernels
                 // A = W_gᵀ read through strides: A(r, c) = w[(gi·perGroup + c)·rows + r].
                 GemmKernel.Multiply(w, gi * perGroup * rows, 1, rows, grad, gImage + gi * perGroup * positions, positions, 1,
                     columns, columnsOffset + gi * rows * positions, positions, rows, perGroup, positions);
-            ConvKernels.Col2Im<T>(columns.AsSpan(columnsOffset, g.Rows * positions), g, dx.AsSpan(n * image, image));
+            if (ConvKernels.RowShift(g)) ConvKernels.Col2ImRowShift<T>(columns.AsSpan(columnsOffset, g.Rows * positions), g, dx.AsSpan(n * image, image));
+            else ConvKernels.Col2Im<T>(columns.AsSpan(columnsOffset, g.Rows * positions), g, dx.AsSpan(n * image, image));
         }
     }
 

@@ -29,6 +29,11 @@ internal static class ConvKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Im2Col<T>(ReadOnlySpan<T> image, in WindowGeometry g, Span<T> columns, T padValue) where T : unmanaged
     {
+        if (RowShift(g))
+        {
+            Im2ColRowShift(image, g, columns, padValue);
+            return;
+        }
         int row = 0, positions = g.Positions;
         for (int c = 0; c < g.Channels; c++)
         {
@@ -92,6 +97,87 @@ internal static class ConvKernels
                     }
                 }
         }
+    }
+
+    /// <summary>
+    /// True for stride 1 with the output as wide as the input ("same" padding across): then each column-matrix row is the
+    /// image plane shifted by a constant offset, one contiguous copy, with only the padded columns to patch.
+    /// </summary>
+    public static bool RowShift(in WindowGeometry g) => g.StrideH == 1 && g.StrideW == 1 && g.OutW == g.Width;
+
+    /// <summary><see cref="Im2Col{T}"/> for <see cref="RowShift"/> geometries: a block copy per row, then the padded columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Im2ColRowShift<T>(ReadOnlySpan<T> image, in WindowGeometry g, Span<T> columns, T padValue) where T : unmanaged
+    {
+        int w = g.Width, planeSize = g.Height * w, positions = g.Positions, row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            var plane = image.Slice(c * planeSize, planeSize);
+            for (int i = 0; i < g.KernelH; i++)
+                for (int j = 0; j < g.KernelW; j++, row++)
+                {
+                    var dst = columns.Slice(row * positions, positions);
+                    var (a, b, copyAt, from, count, x0, x1) = Shift(g, i, j);
+                    dst[..(a * w)].Fill(padValue);
+                    dst[(b * w)..].Fill(padValue);
+                    if (count > 0) plane.Slice(from, count).CopyTo(dst.Slice(copyAt, count));
+                    if (x0 == 0 && x1 == w) continue;
+                    for (int oy = a; oy < b; oy++) // a column or two per row: plain stores beat Fill calls
+                    {
+                        int at = oy * w;
+                        for (int ox = 0; ox < x0; ox++) dst[at + ox] = padValue;
+                        for (int ox = x1; ox < w; ox++) dst[at + ox] = padValue;
+                    }
+                }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Col2Im{T}"/> for <see cref="RowShift"/> geometries, adding into <paramref name="image"/>; it zeroes the
+    /// padded entries of <paramref name="columns"/> (a scratch matrix) so that each row is one contiguous add.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Col2ImRowShift<T>(Span<T> columns, in WindowGeometry g, Span<T> image) where T : unmanaged, INumber<T>
+    {
+        int w = g.Width, planeSize = g.Height * w, positions = g.Positions, row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            var plane = image.Slice(c * planeSize, planeSize);
+            for (int i = 0; i < g.KernelH; i++)
+                for (int j = 0; j < g.KernelW; j++, row++)
+                {
+                    var src = columns.Slice(row * positions, positions);
+                    var (a, b, copyAt, from, count, x0, x1) = Shift(g, i, j);
+                    if (count <= 0) continue;
+                    if (x0 != 0 || x1 != w)
+                        for (int oy = a; oy < b; oy++)
+                        {
+                            int at = oy * w;
+                            for (int ox = 0; ox < x0; ox++) src[at + ox] = T.Zero;
+                            for (int ox = x1; ox < w; ox++) src[at + ox] = T.Zero;
+                        }
+                    var d = plane.Slice(from, count);
+                    System.Numerics.Tensors.TensorPrimitives.Add<T>(d, src.Slice(copyAt, count), d);
+                }
+        }
+    }
+
+    /// <summary>
+    /// For kernel offset (i, j) of a <see cref="RowShift"/> geometry: the output rows [a, b) that read inside the image,
+    /// the contiguous run (column-matrix position <c>copyAt</c> ↔ plane index <c>from</c>, <c>count</c> values) that
+    /// covers them, and the output columns [x0, x1) that read inside the image (the rest are padding).
+    /// </summary>
+    private static (int A, int B, int CopyAt, int From, int Count, int X0, int X1) Shift(in WindowGeometry g, int i, int j)
+    {
+        int w = g.Width, planeSize = g.Height * w;
+        int yOffset = i * g.DilationH - g.PadTop, dx = j * g.DilationW - g.PadLeft; // input (y, x) = (oy + yOffset, ox + dx)
+        int a = Math.Clamp(-yOffset, 0, g.OutH), b = Math.Clamp(g.Height - yOffset, a, g.OutH);
+        int x0 = Math.Clamp(-dx, 0, w), x1 = Math.Clamp(w - dx, x0, w);
+        // Column-matrix position t of rows [a, b) reads plane index t + shift; keep the part inside the plane (what is
+        // cut off lies in padded columns).
+        int shift = yOffset * w + dx;
+        int t0 = Math.Max(a * w, -shift), t1 = Math.Min(b * w, planeSize - shift);
+        return (a, b, t0, t0 + shift, t1 - t0, x0, x1);
     }
 
     /// <summary>⌈a / b⌉ for b &gt; 0 and any sign of a.</summary>
