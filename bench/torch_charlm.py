@@ -9,7 +9,7 @@ from torch import nn
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 ONLY = sys.argv[2:]
 HERE = os.path.dirname(os.path.abspath(__file__))
-TEXT = os.environ.get("BENCH_CHARLM_TEXT", os.path.join(HERE, "data", "gettysburg.txt"))
+TEXT = os.environ.get("BENCH_CHARLM_TEXT", os.path.join(os.path.dirname(HERE), "src", "Backprop", "Data", "Embedded", "coriolanus.txt"))
 
 BATCH, CONTEXT, LR = 32, 64, 2e-3
 LSTM_EMBED, LSTM_HIDDEN, LSTM_LAYERS = 64, 256, 2
@@ -20,7 +20,7 @@ MASK64 = (1 << 64) - 1
 def emit(**kw):
     print(json.dumps(kw), flush=True)
 
-with open(TEXT, encoding="utf-8") as f:
+with open(TEXT, encoding="utf-8", newline="") as f:  # newline="": characters as C# reads them
     text = f.read()
 chars = sorted(set(text))
 ids = torch.tensor([chars.index(c) for c in text], dtype=torch.int64)
