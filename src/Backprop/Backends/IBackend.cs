@@ -129,6 +129,20 @@ internal interface IBackend
         in TensorView dcPrev, in TensorView dGates);
 
     /// <summary>
+    /// The pointwise part of one GRU step (gates r, z, n): from the input projection <paramref name="x"/> and the hidden
+    /// projection <paramref name="hp"/> ([B, 3H], biases included) writes the activated gates [B, 3H] and h [B, H].
+    /// </summary>
+    void GruCellForward(in TensorView x, in TensorView hp, in TensorView hPrev, in TensorView h, in TensorView gates);
+
+    /// <summary>
+    /// Backward of <see cref="GruCellForward"/> given the total gradient <paramref name="dh"/> of the step's h: writes the
+    /// gradients of the input projection (<paramref name="dX"/>) and of the hidden projection (<paramref name="dHp"/>) and
+    /// adds the direct part dh·z of hPrev's gradient into <paramref name="dhPrev"/>.
+    /// </summary>
+    void GruCellBackward(in TensorView gates, in TensorView hp, in TensorView hPrev, in TensorView dh, in TensorView dhPrev,
+        in TensorView dX, in TensorView dHp);
+
+    /// <summary>
     /// Fused scaled dot-product attention: contiguous query [B, L, E], key [B, S, E], value [B, S, Ev] of one floating dtype
     /// give output [B, L, Ev] = softmax(q·kᵀ·scale + mask)·v and the rows' log-sum-exp [B, L] (what backward needs), without
     /// storing the [L, S] weights; <c>dims.Causal</c> restricts query i to keys 0..i without a mask; <c>dims.DropoutP</c> drops

@@ -2,7 +2,7 @@ using Backprop.Backends;
 
 namespace Backprop;
 
-/// <summary>A whole LSTM layer direction as one autograd node (the fused path of <c>NN.Lstm</c>).</summary>
+/// <summary>A whole LSTM or GRU layer direction as one autograd node (the fused paths of <c>NN.Lstm</c> and <c>NN.Gru</c>).</summary>
 public partial class Tensor
 {
     /// <summary>
@@ -73,6 +73,81 @@ public partial class Tensor
             Tensor?[] grads = [xProj.RequiresGrad ? dGates : null, h0.RequiresGrad ? Block(gg, 0, init) : null, c0.RequiresGrad ? Block(gg, 1, init) : null, dW];
             return biasHh is null ? grads : [.. grads, dB];
         }, weightHh);
+    }
+
+    /// <summary>
+    /// A GRU direction over all T steps of <paramref name="xProj"/> [T, B, 3H] (gates r, z, n, b_ih included) from
+    /// <paramref name="h0"/> [B, H], as one node: each step is one GEMM (hp = b_hh + h·W_hhᵀ) and one pointwise pass.
+    /// Returns the states hs [T + 1, B, H] with the initial state at 0 (forward) or T (<paramref name="reverse"/>) and
+    /// step t's at t + 1 (forward) or t (reverse). Backward: per step one pointwise pass and one GEMM
+    /// (dh_prev += dHp·W_hh), then dW_hh as one product and db_hh as one column sum; a graph-recording backward
+    /// recomputes the layer with <paramref name="composedStep"/>.
+    /// </summary>
+    internal static Tensor GruSequence(Tensor xProj, Tensor h0, Tensor weightHh, Tensor? biasHh, bool reverse, Func<Tensor, Tensor, Tensor> composedStep)
+    {
+        int steps = xProj.shape[0], batch = xProj.shape[1], gates3 = xProj.shape[2], hidden = gates3 / 3;
+        var dtype = xProj.DType;
+        var backend = Backend.Of("Gru", xProj, weightHh);
+        var x = xProj.Dense();
+        var hp = Uninitialized([steps, batch, gates3], dtype);
+        if (biasHh is not null) backend.FillRows(biasHh.Dense().Layout, hp.Layout); // hp = b_hh, then += h·W_hhᵀ per step, as Linear
+        var gates = Uninitialized([steps, batch, gates3], dtype);
+        var hs = Uninitialized([steps + 1, batch, hidden], dtype);
+        int init = reverse ? steps : 0;
+        backend.CopyStrided(h0.Layout, Block(hs, init).Layout);
+        var wT = new Strided2D(weightHh.Storage, weightHh.Offset, weightHh.strides[1], weightHh.strides[0]);
+        for (int s = 0; s < steps; s++)
+        {
+            int t = reverse ? steps - 1 - s : s, at = reverse ? t : t + 1, prev = reverse ? t + 1 : t;
+            var hpt = Block(hp, t);
+            backend.Gemm(dtype, new(hs.Storage, prev * batch * hidden, hidden, 1), wT, new(hp.Storage, hpt.Offset, gates3, 1), batch, hidden, gates3, accumulate: biasHh is not null);
+            backend.GruCellForward(Block(x, t).Layout, hpt.Layout, Block(hs, prev).Layout, Block(hs, at).Layout, Block(gates, t).Layout);
+        }
+        Tensor[] inputs = biasHh is null ? [xProj, h0, weightHh] : [xProj, h0, weightHh, biasHh];
+        return Node.Record(hs, "GruBackward", inputs, gOut =>
+        {
+            if (Autograd.IsGradEnabled) return ComposedGruGrad(inputs, gOut, reverse, composedStep);
+            var gg = gOut.CopyData();
+            var dX = Uninitialized([steps, batch, gates3], dtype);
+            var dHp = Uninitialized([steps, batch, gates3], dtype);
+            var w = new Strided2D(weightHh.Storage, weightHh.Offset, weightHh.strides[0], weightHh.strides[1]);
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                int t = reverse ? steps - 1 - s : s, at = reverse ? t : t + 1, prev = reverse ? t + 1 : t;
+                var dhp = Block(dHp, t);
+                backend.GruCellBackward(Block(gates, t).Layout, Block(hp, t).Layout, Block(hs, prev).Layout, Block(gg, at).Layout,
+                    Block(gg, prev).Layout, Block(dX, t).Layout, dhp.Layout);
+                backend.Gemm(dtype, new(dHp.Storage, dhp.Offset, gates3, 1), w, new(gg.Storage, prev * batch * hidden, hidden, 1), batch, gates3, hidden, accumulate: true);
+            }
+            Tensor? dW = null, dB = null;
+            if (weightHh.RequiresGrad)
+            {
+                dW = Uninitialized([gates3, hidden], dtype);
+                backend.Gemm(dtype, new(dHp.Storage, 0, 1, gates3), new(hs.Storage, (reverse ? 1 : 0) * batch * hidden, hidden, 1), new(dW.Storage, 0, hidden, 1),
+                    gates3, steps * batch, hidden, accumulate: false);
+            }
+            if (biasHh is { RequiresGrad: true })
+            {
+                dB = Uninitialized([gates3], dtype);
+                backend.Sum(dHp.Layout, 1, steps * batch, gates3, dB.Layout);
+            }
+            Tensor?[] grads = [xProj.RequiresGrad ? dX : null, h0.RequiresGrad ? Block(gg, init) : null, dW];
+            return biasHh is null ? grads : [.. grads, dB];
+        }, weightHh);
+    }
+
+    private static Tensor?[] ComposedGruGrad(Tensor[] inputs, Tensor gOut, bool reverse, Func<Tensor, Tensor, Tensor> step)
+    {
+        var xProj = inputs[0];
+        int steps = xProj.shape[0], init = reverse ? steps : 0;
+        var hs = new Tensor[steps + 1];
+        hs[init] = inputs[1];
+        for (int s = 0; s < steps; s++)
+        {
+            int t = reverse ? steps - 1 - s : s, at = reverse ? t : t + 1, prev = reverse ? t + 1 : t;
+            hs[at] = step(xProj.Select(0, t), hs[prev]);
+        }
+        return Recompute.Grads(inputs, gOut, () => Stack(hs));
     }
 
     /// <summary>Step <paramref name="t"/>'s [B, …] block of a [T, B, …] buffer (a contiguous view, no node).</summary>

@@ -3,7 +3,7 @@ using Backprop.NN;
 namespace Backprop.Tests.NN;
 
 /// <summary>
-/// The fused LSTM layer (one autograd node per direction) and the fused GELU kernels: finite-difference checks in
+/// The fused LSTM and GRU layers (one autograd node per direction) and the fused GELU kernels: finite-difference checks in
 /// Float64, second order through the LSTM's composed fallback, and agreement with the composed ops in Float32.
 /// </summary>
 public class FusedSequenceTests
@@ -17,7 +17,7 @@ public class FusedSequenceTests
     {
         var g = new Generator(11);
         var lstm = new Lstm(3, 2, numLayers: 2, bidirectional: true, generator: g, dtype: DType.Float64);
-        Assert.True(lstm.FusedLstm);
+        Assert.True(lstm.Fused);
         Assert.True(GradCheck.Check(x =>
         {
             var (o, (h, c)) = lstm.Forward(x[0], (x[1], x[2]));
@@ -26,7 +26,7 @@ public class FusedSequenceTests
     }
 
     [Fact]
-    public void FusedLstm_SecondOrderGradientsGoThroughTheComposedFallback()
+    public void Fused_SecondOrderGradientsGoThroughTheComposedFallback()
     {
         var g = new Generator(12);
         var lstm = new Lstm(2, 2, bidirectional: true, generator: g, dtype: DType.Float64);
@@ -36,12 +36,12 @@ public class FusedSequenceTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void FusedLstm_EqualsComposedStepsInFloat32(bool batchFirst)
+    public void Fused_EqualsComposedStepsInFloat32(bool batchFirst)
     {
         (Tensor[] Values, Tensor[] Grads) Run(bool fused)
         {
             var g = new Generator(13);
-            var lstm = new Lstm(5, 16, numLayers: 2, batchFirst: batchFirst, bidirectional: true, generator: g) { FusedLstm = fused };
+            var lstm = new Lstm(5, 16, numLayers: 2, batchFirst: batchFirst, bidirectional: true, generator: g) { Fused = fused };
             var x = Tensor.Randn([7, 3, 5], g).RequiresGrad_();
             var h0 = Tensor.Randn([4, batchFirst ? 7 : 3, 16], g);
             var c0 = Tensor.Randn([4, batchFirst ? 7 : 3, 16], g);
@@ -49,6 +49,39 @@ public class FusedSequenceTests
             var w = Tensor.Randn(o.Shape, g);
             ((o * w).Sum() + h.Sum() * 0.5 + (c * c).Sum()).Backward();
             return ([o, h, c], [x.Grad!, .. lstm.Parameters().Select(p => p.Grad!)]);
+        }
+        var (fv, fg) = Run(true);
+        var (cv, cg) = Run(false);
+        for (int i = 0; i < fv.Length; i++) Reference.AssertClose(cv[i].ToArray<double>(), fv[i].ToArray<double>(), 1e-6, 1e-5, $"value {i}");
+        for (int i = 0; i < fg.Length; i++) Reference.AssertClose(cg[i].ToArray<double>(), fg[i].ToArray<double>(), 1e-5, 1e-4, $"gradient {i}");
+    }
+
+    [Fact]
+    public void FusedBidirectionalGruWithInitialState_PassesGradCheckFirstAndSecondOrder()
+    {
+        var g = new Generator(14);
+        var gru = new Gru(3, 2, numLayers: 2, bidirectional: true, generator: g, dtype: DType.Float64);
+        Assert.True(gru.Fused);
+        Assert.True(GradCheck.Check(x => { var (o, h) = gru.Forward(x[0], x[1]); return Flat(o, h); }, [R(g, 4, 2, 3), R(g, 4, 2, 2), .. gru.Parameters()]));
+        var small = new Gru(2, 2, bidirectional: true, generator: g, dtype: DType.Float64);
+        Assert.True(GradCheck.CheckSecondOrder(x => small.Forward(x[0], x[1]).Output, [R(g, 3, 1, 2), R(g, 2, 1, 2), .. small.Parameters()]));
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void FusedGru_EqualsComposedStepsInFloat32(bool batchFirst, bool bias)
+    {
+        (Tensor[] Values, Tensor[] Grads) Run(bool fused)
+        {
+            var g = new Generator(15);
+            var gru = new Gru(5, 16, numLayers: 2, bias: bias, batchFirst: batchFirst, bidirectional: true, generator: g) { Fused = fused };
+            var x = Tensor.Randn([7, 3, 5], g).RequiresGrad_();
+            var h0 = Tensor.Randn([4, batchFirst ? 7 : 3, 16], g);
+            var (o, h) = gru.Forward(x, h0);
+            var w = Tensor.Randn(o.Shape, g);
+            ((o * w).Sum() + (h * h).Sum()).Backward();
+            return ([o, h], [x.Grad!, .. gru.Parameters().Select(p => p.Grad!)]);
         }
         var (fv, fg) = Run(true);
         var (cv, cg) = Run(false);

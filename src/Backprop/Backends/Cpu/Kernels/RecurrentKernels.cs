@@ -78,3 +78,59 @@ internal static class RecurrentKernels
         }
     }
 }
+
+/// <summary>The pointwise part of one GRU time step (gate order r, z, n), forward and backward.</summary>
+internal static class GruKernels
+{
+    /// <summary>
+    /// From the input projection <paramref name="x"/> and hidden projection <paramref name="hp"/> ([B, 3H] each, biases
+    /// included): r = σ(x_r + hp_r), z = σ(x_z + hp_z), n = tanh(x_n + r·hp_n), h = (1 − z)·n + z·hPrev; writes (r, z, n)
+    /// into <paramref name="gates"/> [B, 3H] and h.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> hp, ReadOnlySpan<T> hPrev, Span<T> h, Span<T> gates, int batch, int hidden)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int hh = hidden;
+        for (int b = 0; b < batch; b++)
+        {
+            int o = b * 3 * hh;
+            var g = gates.Slice(o, 3 * hh);
+            TensorPrimitives.Add(x.Slice(o, 2 * hh), hp.Slice(o, 2 * hh), g[..(2 * hh)]);
+            TensorPrimitives.Sigmoid(g[..(2 * hh)], g[..(2 * hh)]);
+            var n = g.Slice(2 * hh, hh);
+            TensorPrimitives.Multiply(g[..hh], hp.Slice(o + 2 * hh, hh), n);
+            TensorPrimitives.Add(x.Slice(o + 2 * hh, hh), n, n);
+            TensorPrimitives.Tanh(n, n);
+            ReadOnlySpan<T> z = g.Slice(hh, hh), hb = hPrev.Slice(b * hh, hh);
+            var hn = h.Slice(b * hh, hh);
+            for (int j = 0; j < hh; j++) hn[j] = (T.One - z[j]) * n[j] + z[j] * hb[j];
+        }
+    }
+
+    /// <summary>
+    /// The step's backward from the saved (r, z, n), hp and hPrev, given dh (the total gradient of the step's h): writes
+    /// the pre-activation gradients of the input projection (dr, dz, dn) into <paramref name="dX"/> and of the hidden
+    /// projection (dr, dz, dn·r) into <paramref name="dHp"/> ([B, 3H] each), and adds dh·z into <paramref name="dhPrev"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Backward<T>(ReadOnlySpan<T> gates, ReadOnlySpan<T> hp, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> dh, Span<T> dhPrev,
+        Span<T> dX, Span<T> dHp, int batch, int hidden) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int hh = hidden;
+        for (int b = 0; b < batch; b++)
+        {
+            int o = b * 3 * hh, s = b * hh;
+            for (int j = 0; j < hh; j++)
+            {
+                T r = gates[o + j], z = gates[o + hh + j], n = gates[o + 2 * hh + j], d = dh[s + j];
+                T dn = d * (T.One - z) * (T.One - n * n);
+                T dz = d * (hPrev[s + j] - n) * z * (T.One - z);
+                T dr = dn * hp[o + 2 * hh + j] * r * (T.One - r);
+                dX[o + j] = dr; dX[o + hh + j] = dz; dX[o + 2 * hh + j] = dn;
+                dHp[o + j] = dr; dHp[o + hh + j] = dz; dHp[o + 2 * hh + j] = dn * r;
+                dhPrev[s + j] += d * z;
+            }
+        }
+    }
+}
