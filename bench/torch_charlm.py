@@ -14,7 +14,7 @@ TEXT = os.environ.get("BENCH_CHARLM_TEXT", os.path.join(os.path.dirname(HERE), "
 BATCH, CONTEXT, LR = 32, 64, 2e-3
 LSTM_EMBED, LSTM_HIDDEN, LSTM_LAYERS = 64, 256, 2
 TF_MODEL, TF_HEADS, TF_FF, TF_LAYERS = 128, 4, 512, 2
-WARMUP, TIMED = 3, 15
+WARMUP, TIMED = 3, int(os.environ.get("BENCH_CHARLM_STEPS", "15"))
 MASK64 = (1 << 64) - 1
 
 def emit(**kw):

@@ -23,8 +23,11 @@ public static class CharLm
     public const int LstmEmbed = 64, LstmHidden = 256, LstmLayers = 2;
     /// <summary>Transformer: model width, heads, feed-forward width and layers (pre-norm, GELU, learned positions, causal).</summary>
     public const int TfModel = 128, TfHeads = 4, TfFeedForward = 512, TfLayers = 2;
-    /// <summary>Steps before the clock starts (JIT warm-up), then timed steps.</summary>
-    public const int WarmupSteps = 3, TimedSteps = 15;
+    /// <summary>Steps before the clock starts (JIT warm-up).</summary>
+    public const int WarmupSteps = 3;
+
+    /// <summary>Timed steps: 15, or the environment variable BENCH_CHARLM_STEPS (as bench/torch_charlm.py).</summary>
+    public static int TimedSteps => int.TryParse(Environment.GetEnvironmentVariable("BENCH_CHARLM_STEPS"), out int n) && n > 0 ? n : 15;
 
     /// <summary>
     /// The text's characters as ids into its sorted distinct characters, and the vocabulary size: the library's embedded
@@ -59,8 +62,9 @@ public static class CharLm
     }
 
     /// <summary>Trains <paramref name="model"/> for the warm-up and timed steps; returns tokens/s over the timed steps and every step's loss.</summary>
-    public static (double TokensPerSecond, double[] Losses) Train(Module model, long[] ids, int vocab, int timedSteps = TimedSteps)
+    public static (double TokensPerSecond, double[] Losses) Train(Module model, long[] ids, int vocab)
     {
+        int timedSteps = TimedSteps;
         var opt = new Adam(model.Parameters(), lr: Lr);
         ulong state = 12345;
         var losses = new List<double>();
