@@ -38,6 +38,16 @@ public static class ConvGemmProbe
             });
             yield return ("im2col_ns_per_element", 2.0 * m * k * n / im2col / (k * n)); // Time() divides the product's FLOPs by ns
         }
+        if (k == 288)
+        {
+            var g1 = new Backprop.Kernels.WindowGeometry(1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 28, 28);
+            var x1 = R(784 * images);
+            var gy1 = R(32 * 784 * images);
+            var dw1 = new float[32 * 9];
+            var scratch1 = new float[9 * 784];
+            double rate = Time(() => Backprop.Kernels.ConvGemmKernels.WeightGrad(x1, gy1, dw1, 0, scratch1, 0, g1, 1, 32, 0, images));
+            yield return ("conv1_weight_grad_32x784x9", rate * (32.0 * 784 * 9) / (m * k * n)); // rescale Time's FLOP count
+        }
         yield return ("fwd_per_image_64x288x196", Time(() =>
         {
             for (int i = 0; i < images; i++) GemmKernel.Multiply(w, 0, k, 1, cols, i * k * n, n, 1, y, i * m * n, n, m, k, n);

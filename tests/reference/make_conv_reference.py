@@ -47,6 +47,9 @@ conv2d = [
     dict(stride=1, padding="same", dilation=2, groups=1, bias=True, x=(1, 2, 6, 5), w=(2, 2, 2, 3)),
     dict(stride=1, padding="valid", dilation=1, groups=2, bias=True, x=(2, 4, 5, 5), w=(6, 2, 2, 2)),
     dict(stride=2, padding=1, dilation=1, groups=3, bias=True, x=(1, 6, 7, 7), w=(3, 2, 3, 3)),
+    # few column-matrix rows, many channels (a first layer): the weight gradient's transposed GEMM
+    dict(stride=1, padding=1, dilation=1, groups=1, bias=True, x=(2, 1, 6, 5), w=(20, 1, 3, 3)),
+    dict(stride=1, padding=0, dilation=1, groups=2, bias=False, x=(1, 4, 5, 5), w=(40, 2, 2, 2)),
 ]
 for i, c in enumerate(conv2d):
     inputs = {"x": rnd(*c["x"]), "w": rnd(*c["w"])}

@@ -83,6 +83,47 @@ public class TransformerLayerTests
     }
 
     [Fact]
+    public void UnbatchedInputEqualsABatchOfOne()
+    {
+        var g = new Generator(8);
+        var layer = Encoder(true, "gelu", batchFirst: true, g: g);
+        var x = R(g, 5, 4);
+        var padding = Tensor.FromArray(new long[] { 0, 0, 0, 1, 1 }, [5]);
+        var unbatched = layer.Forward(x, null, padding, isCausal: true);
+        var batched = layer.Forward(x.Unsqueeze(0), null, padding.Unsqueeze(0), isCausal: true);
+        Assert.Equal(new[] { 5, 4 }, unbatched.Shape.ToArray());
+        Reference.AssertClose(batched.Squeeze(0).ToArray<double>(), unbatched.ToArray<double>(), 1e-14, 1e-14, "unbatched");
+    }
+
+    [Fact]
+    public void ACausalTransformerLearnsToPredictTheNextToken()
+    {
+        // tokens 0..4 repeating; position t must predict token t+1 from tokens 0..t only (isCausal)
+        var g = new Generator(9);
+        var embedding = new Embedding(5, 16, generator: g);
+        var encoder = new TransformerEncoder(new TransformerEncoderLayer(16, 2, 32, 0.1, batchFirst: true, normFirst: true, generator: g), 2);
+        var head = new Linear(16, 5, generator: g);
+        var opt = new Backprop.Optim.Adam([.. embedding.Parameters(), .. encoder.Parameters(), .. head.Parameters()], lr: 0.01);
+        var scheduler = Backprop.Optim.LambdaLR.WarmupCosine(opt, 5, 80);
+        long[] tokens = Enumerable.Range(0, 4 * 9).Select(i => (long)((i + i / 9) % 5)).ToArray(); // 4 sequences, shifted starts
+        var x = Tensor.FromArray(tokens, [4, 9]).Slice(1, 0, 8);
+        var y = Tensor.FromArray(tokens, [4, 9]).Slice(1, 1, 9).Reshape([-1]);
+        double first = 0, last = 0;
+        for (int step = 0; step < 80; step++)
+        {
+            var logits = head.Forward(encoder.Forward(embedding.Forward(x), null, null, isCausal: true)).Reshape([-1, 5]);
+            var loss = Functional.CrossEntropy(logits, y);
+            if (step == 0) first = loss.Item<float>();
+            last = loss.Item<float>();
+            opt.ZeroGrad();
+            loss.Backward();
+            opt.Step();
+            scheduler.Step();
+        }
+        Assert.True(first > 1.0 && last < 0.1, $"loss {first} → {last}");
+    }
+
+    [Fact]
     public void CustomActivationIsUsed()
     {
         var g = new Generator(5);

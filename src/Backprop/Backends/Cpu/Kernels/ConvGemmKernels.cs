@@ -52,6 +52,11 @@ internal static class ConvGemmKernels
         where T : unmanaged, INumber<T>
     {
         int rows = g.Rows / groups, perGroup = cout / groups, positions = g.Positions;
+        if (rows < 16 && perGroup >= 2 * rows)
+        {
+            WeightGradTransposed(x, grad, dw, dwOffset, columns, columnsOffset, g, groups, cout, first, end);
+            return;
+        }
         for (int n = first; n < end; n++)
         {
             var (cols, colsOffset) = Columns(x, n, columns, columnsOffset, g);
@@ -61,6 +66,37 @@ internal static class ConvGemmKernels
                 GemmKernel.Multiply(grad, gImage + gi * perGroup * positions, positions, 1, cols, colsOffset + gi * rows * positions, 1, positions,
                     dw, dwOffset + gi * perGroup * rows, rows, perGroup, positions, rows, accumulate: true);
         }
+    }
+
+    /// <summary>
+    /// <see cref="WeightGrad{T}"/> for few column-matrix rows (a first layer: 1·3·3 = 9) and more output channels: dWᵀ
+    /// = cols·gᵀ puts the channels across the micro-kernel's wide side instead of 9 of its 16–32 columns. It accumulates
+    /// over the images in a [groups, rows, perGroup] buffer, in the same order, and adds it transposed into
+    /// <paramref name="dw"/> at the end — the same sums as the direct form.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradTransposed<T>(T[] x, T[] grad, T[] dw, int dwOffset, T[] columns, int columnsOffset, in WindowGeometry g, int groups, int cout, int first, int end)
+        where T : unmanaged, INumber<T>
+    {
+        int rows = g.Rows / groups, perGroup = cout / groups, positions = g.Positions;
+        var transposed = new T[groups * rows * perGroup];
+        for (int gi = 0; gi < groups; gi++) // start from dw's current values, so the result is dw + Σ images, as above
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < perGroup; c++)
+                    transposed[(gi * rows + r) * perGroup + c] = dw[dwOffset + (gi * perGroup + c) * rows + r];
+        for (int n = first; n < end; n++)
+        {
+            var (cols, colsOffset) = Columns(x, n, columns, columnsOffset, g);
+            int gImage = n * cout * positions;
+            for (int gi = 0; gi < groups; gi++)
+                // A = cols (rows × positions); B = gᵀ read through strides: B(l, c) = grad[(gi·perGroup + c)·positions + l].
+                GemmKernel.Multiply(cols, colsOffset + gi * rows * positions, positions, 1, grad, gImage + gi * perGroup * positions, 1, positions,
+                    transposed, gi * rows * perGroup, perGroup, rows, positions, perGroup, accumulate: true);
+        }
+        for (int gi = 0; gi < groups; gi++)
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < perGroup; c++)
+                    dw[dwOffset + (gi * perGroup + c) * rows + r] = transposed[(gi * rows + r) * perGroup + c];
     }
 
     /// <summary>db[c] += Σ over images [first, end) and positions of g[n, c, ·].</summary>
