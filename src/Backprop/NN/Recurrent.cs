@@ -60,7 +60,8 @@ public abstract class RecurrentBase : Module
 
     /// <summary>
     /// Whether LSTM and GRU directions without <c>lengths</c> run as one fused autograd node per direction (default)
-    /// instead of composed per-step ops; the results are the same, the fused path is faster and allocates less.
+    /// instead of composed per-step ops; the results are the same, the fused path is faster and allocates less. PyTorch
+    /// has no such switch (it picks cuDNN's fused RNN by itself; <c>torch.backends.cudnn.enabled</c> comes closest).
     /// </summary>
     public bool Fused { get; set; } = true;
 
