@@ -27,7 +27,7 @@ public static class ConvGemmProbe
             for (int r = 0; r < reps; r++) a();
             return 2.0 * m * k * n * images * reps / (ThreadCpuClock.Now() - t0);
         }
-        var geometry = new Backprop.Kernels.WindowGeometry(32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14);
+        var geometry = new Backprop.Backends.WindowGeometry(32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14);
         var images4 = R(32 * 14 * 14 * images);
         var scratch = new float[k * n];
         if (k == 288)
@@ -40,7 +40,7 @@ public static class ConvGemmProbe
         }
         if (k == 288)
         {
-            var g1 = new Backprop.Kernels.WindowGeometry(1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 28, 28);
+            var g1 = new Backprop.Backends.WindowGeometry(1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 28, 28);
             var x1 = R(784 * images);
             var gy1 = R(32 * 784 * images);
             var dw1 = new float[32 * 9];

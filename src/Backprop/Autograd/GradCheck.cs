@@ -50,8 +50,8 @@ public static class GradCheck
         var analytical = checkedInputs.Select(i => new double[outN, inputs[i].Numel]).ToArray();
         for (int j = 0; j < outN; j++)
         {
-            var onehot = Tensor.Zeros(output.Shape, DType.Float64);
-            onehot.SetRaw(j, 1);
+            var onehot = Tensor.ZerosLike(output);
+            onehot.WriteAt(j, 1);
             var grads = Autograd.Grad(output, checkedInputs.Select(i => inputs[i]).ToArray(), onehot, retainGraph: true, allowUnused: true);
             for (int c = 0; c < checkedInputs.Length; c++)
             {
@@ -60,20 +60,20 @@ public static class GradCheck
             }
         }
 
-        // Numerical Jacobian by central differences, perturbing each input element in its storage.
+        // Numerical Jacobian by central differences, perturbing each input element in its storage (through the backend's
+        // one-element upload/download, so the check runs on any device).
         for (int c = 0; c < checkedInputs.Length; c++)
         {
             var x = inputs[checkedInputs[c]];
-            var data = x.Array<double>();
             var index = new int[x.Rank];
             for (int e = 0; e < x.Numel; e++)
             {
                 int at = x.StorageIndex(index);
-                double orig = data[at];
+                double orig = x.ReadAt<double>(at);
                 // Evaluated with grad mode as the caller has it: a function may itself call Autograd.Grad (second order).
-                data[at] = orig + eps; var plus = func(inputs).ToArray<double>();
-                data[at] = orig - eps; var minus = func(inputs).ToArray<double>();
-                data[at] = orig;
+                x.WriteAt(at, orig + eps); var plus = func(inputs).ToArray<double>();
+                x.WriteAt(at, orig - eps); var minus = func(inputs).ToArray<double>();
+                x.WriteAt(at, orig);
                 for (int j = 0; j < outN; j++)
                 {
                     double numerical = (plus[j] - minus[j]) / (2 * eps), a = analytical[c][j, e];

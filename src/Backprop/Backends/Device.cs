@@ -44,6 +44,15 @@ public readonly record struct Device
     private const int MaxDevices = 512; // c10's MAX_NUM_DEVICES
 
     /// <summary>
+    /// The test-only checked device: CPU memory and kernels, but its storages refuse raw access from outside the backend
+    /// (see <c>Backends/Checked/</c>). Not part of the public <see cref="DeviceKind"/> and not parsed from a string.
+    /// </summary>
+    internal static Device Checked { get; } = new(CheckedKind, 0);
+
+    /// <summary>The kind of <see cref="Checked"/>, outside the public enum's values.</summary>
+    internal const DeviceKind CheckedKind = (DeviceKind)0x7F;
+
+    /// <summary>
     /// Parses <c>"cpu"</c>, <c>"cpu:0"</c>, <c>"cuda"</c> (= <c>"cuda:0"</c>) or <c>"cuda:N"</c> like <c>torch.device(str)</c>:
     /// lower-case type, optional <c>:index</c> without sign or leading zeros; anything else throws naming the string.
     /// </summary>
@@ -70,8 +79,12 @@ public readonly record struct Device
     }
 
     /// <summary>PyTorch's spelling: <c>cpu</c> or <c>cuda:N</c> (<c>str(device)</c>).</summary>
-    public override string ToString() =>
-        Kind == DeviceKind.Cpu ? "cpu" : "cuda:" + Index.ToString(CultureInfo.InvariantCulture);
+    public override string ToString() => Kind switch
+    {
+        DeviceKind.Cpu => "cpu",
+        CheckedKind => "checked",
+        _ => "cuda:" + Index.ToString(CultureInfo.InvariantCulture),
+    };
 
     /// <summary>
     /// Throws PyTorch's error when <paramref name="a"/> and <paramref name="b"/> differ: an op's operands must all be on

@@ -7,9 +7,9 @@ namespace Backprop.Backends;
 /// switch happens inside the implementation. Outputs are allocated by the caller and passed as views.
 /// </summary>
 /// <remarks>
-/// Every op in <c>Ops/</c>, <c>NN/</c> and <c>Optim/</c> reaches numbers through these. Still missing for a device whose
-/// memory the host cannot read: upload/download primitives for the data in/out paths (<c>FromArray</c>, <c>ToArray</c>,
-/// <c>Item</c>, SafeTensors), which read CPU memory directly today (see docs/ARCHITECTURE.md).
+/// Every op in <c>Ops/</c>, <c>NN/</c> and <c>Optim/</c> reaches numbers through these, and the data in/out paths
+/// (<c>FromArray</c>, <c>ToArray</c>, <c>Item</c>, SafeTensors, GradCheck) through <see cref="CopyFromHost{T}"/> and
+/// <see cref="CopyToHost{T}"/>. The test-only checked device enforces it (docs/ARCHITECTURE.md).
 /// </remarks>
 internal interface IBackend
 {
@@ -100,7 +100,8 @@ internal interface IBackend
 
     /// <summary>
     /// Rows of the contiguous [outer, size, inner] <paramref name="input"/> picked along the middle dimension by the
-    /// contiguous Int64 <paramref name="index"/> (valid entries) into the contiguous [outer, index, inner] output.
+    /// contiguous Int64 <paramref name="index"/> into the contiguous [outer, index, inner] output. This and the other
+    /// index-driven primitives throw <see cref="IndexRangeException"/> for an index outside the dimension.
     /// </summary>
     void IndexSelect(in TensorView input, int outer, int size, int inner, in TensorView index, in TensorView output);
 
@@ -112,6 +113,56 @@ internal interface IBackend
     /// element of the contiguous Int64 <paramref name="index"/>; <paramref name="self"/> and <paramref name="other"/> are contiguous.
     /// </summary>
     void Scatter(ScatterKind kind, in TensorView self, in TensorView other, in TensorView index, int dim);
+
+    /// <summary>Writes host values into the contiguous <paramref name="destination"/>, each converted from <typeparamref name="T"/> to its dtype (upload).</summary>
+    void CopyFromHost<T>(ReadOnlySpan<T> source, in TensorView destination) where T : unmanaged, INumberBase<T>;
+
+    /// <summary>Reads the contiguous <paramref name="source"/> into host memory, each element converted to <typeparamref name="T"/> (download).</summary>
+    void CopyToHost<T>(in TensorView source, Span<T> destination) where T : unmanaged, INumberBase<T>;
+
+    /// <summary>Sets every element of the contiguous <paramref name="destination"/> to <paramref name="value"/> (rounded to its dtype).</summary>
+    void Fill(in TensorView destination, double value);
+
+    /// <summary>Unfold: every window of the dense [N, C, H, W] <paramref name="images"/> as a column of [N, C·kh·kw, OutH·OutW]; outside the image reads <paramref name="padValue"/>.</summary>
+    void Im2Col(in TensorView images, in WindowGeometry g, double padValue, in TensorView columns);
+
+    /// <summary>Fold: adds every column of [N, C·kh·kw, OutH·OutW] into its window of the zero-filled [N, C, H, W] <paramref name="images"/>.</summary>
+    void Col2Im(in TensorView columns, in WindowGeometry g, in TensorView images);
+
+    /// <summary>y [N, Cout, OutH, OutW] = conv2d(x, w [Cout, Cin/groups, kh, kw]) (+ bias [Cout]); all dense from offset 0, one floating dtype.</summary>
+    void Conv2d(in TensorView input, in TensorView weight, TensorView? bias, in WindowGeometry g, int groups, in TensorView output);
+
+    /// <summary>
+    /// The convolution's first-order gradients from <paramref name="grad"/> [N, Cout, OutH, OutW]: into the zero-filled
+    /// <paramref name="inputGrad"/> and the <paramref name="weightGrad"/> / <paramref name="biasGrad"/> outputs, each only when given.
+    /// </summary>
+    void Conv2dBackward(in TensorView grad, in TensorView input, in TensorView weight, in WindowGeometry g, int groups,
+        TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad);
+
+    /// <summary>
+    /// Max over each window of the dense [N, C, H, W] input (PyTorch's rule: the first maximum wins, NaN always wins):
+    /// values, and the flat index (h·W + w) of each window's maximum unless <paramref name="indices"/> is null (then the
+    /// backward is <see cref="MaxPool2dRecomputedBackward"/>; ops pass null only for <see cref="WindowGeometry.Tiles2x2"/>).
+    /// </summary>
+    void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices);
+
+    /// <summary>Adds each gradient of [N, C, OutH, OutW] at its window's maximum (<paramref name="indices"/>) into the zero-filled <paramref name="inputGrad"/>.</summary>
+    void MaxPool2dBackward(in TensorView grad, in TensorView indices, in WindowGeometry g, in TensorView inputGrad);
+
+    /// <summary>
+    /// The same gradient without indices: each window's winner is found again from the saved <paramref name="input"/> and
+    /// <paramref name="output"/>; <paramref name="inputGrad"/> is overwritten entirely (its contents on entry do not matter).
+    /// </summary>
+    void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad);
+
+    /// <summary>Inclusive running sum along the middle of the contiguous [outer, size, inner] <paramref name="input"/>.</summary>
+    void CumSum(in TensorView input, int outer, int size, int inner, in TensorView output);
+
+    /// <summary>Product along the middle of the contiguous [outer, size, inner] <paramref name="input"/> into [outer, inner].</summary>
+    void Prod(in TensorView input, int outer, int size, int inner, in TensorView output);
+
+    /// <summary>Stable sort along the middle of [outer, size, inner]: sorted values and the Int64 source positions.</summary>
+    void Sort(in TensorView input, int outer, int size, int inner, in TensorView values, in TensorView indices, bool descending);
 
     /// <summary>
     /// The pointwise half of one LSTM step over a batch: the contiguous pre-activation <paramref name="gates"/> [B, 4H]

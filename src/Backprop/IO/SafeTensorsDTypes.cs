@@ -101,25 +101,36 @@ internal static class SafeTensorsCodec
         }
     }
 
+    /// <summary>Downloads <paramref name="host"/>.Length elements of the dense tensor from element <paramref name="start"/> (the data-out path).</summary>
+    private static void Download<T>(Tensor dense, int start, Span<T> host) where T : unmanaged, INumberBase<T> =>
+        Backends.Backend.Of(dense).CopyToHost<T>(new Backends.TensorView(dense.Storage, [host.Length], [1], dense.Offset + start, dense.DType), host);
+
     /// <summary>Writes a dense tensor's elements as <paramref name="t"/> to <paramref name="output"/>, in chunks of at most 1 MiB.</summary>
     public static void Encode(Tensor dense, SafeTensorsDType t, Stream output)
     {
         const int Chunk = 1 << 17; // elements per write
         var buffer = new byte[Chunk * Size(t)];
         int n = dense.Numel;
+        // Each chunk is downloaded from the tensor's device into host memory of its own element type, then encoded.
+        long[]? longs = dense.DType == DType.Int64 ? new long[Math.Min(Chunk, n)] : null;
+        float[]? floats = dense.DType == DType.Float32 ? new float[Math.Min(Chunk, n)] : null;
+        double[]? doubles = dense.DType == DType.Float64 ? new double[Math.Min(Chunk, n)] : null;
         for (int start = 0; start < n; start += Chunk)
         {
             int count = Math.Min(Chunk, n - start);
             var dst = buffer.AsSpan(0, count * Size(t));
+            if (longs is not null) Download(dense, start, longs.AsSpan(0, count));
+            if (floats is not null) Download(dense, start, floats.AsSpan(0, count));
+            if (doubles is not null) Download(dense, start, doubles.AsSpan(0, count));
             switch (dense.DType)
             {
-                case DType.Int64: Store(dense.Span<long>().Slice(start, count), dst); break;
-                case DType.Float64 when t == SafeTensorsDType.F64: Store(dense.Span<double>().Slice(start, count), dst); break;
-                case DType.Float32 when t == SafeTensorsDType.F32: Store(dense.Span<float>().Slice(start, count), dst); break;
+                case DType.Int64: Store<long>(longs.AsSpan(0, count), dst); break;
+                case DType.Float64 when t == SafeTensorsDType.F64: Store<double>(doubles.AsSpan(0, count), dst); break;
+                case DType.Float32 when t == SafeTensorsDType.F32: Store<float>(floats.AsSpan(0, count), dst); break;
                 default:
                     for (int i = 0; i < count; i++)
                     {
-                        double v = dense.DType == DType.Float32 ? dense.Span<float>()[start + i] : dense.Span<double>()[start + i];
+                        double v = floats is not null ? floats[i] : doubles![i];
                         switch (t)
                         {
                             case SafeTensorsDType.F16: BinaryPrimitives.WriteHalfLittleEndian(dst.Slice(2 * i), (Half)v); break;

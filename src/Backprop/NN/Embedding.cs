@@ -45,20 +45,24 @@ public static partial class Functional
         int n = weight.Shape[0], dim = weight.Shape[1];
         int? pad = NormalizePaddingIdx(paddingIdx, n);
         var flat = input.Reshape([-1]);
-        var idx = flat.ToArray<long>();
-        for (int i = 0; i < idx.Length; i++)
-            if (idx[i] < 0 || idx[i] >= n)
-                throw new ArgumentException($"Embedding: index {idx[i]} (at flat position {i} of the input of shape {input.ShapeString}) is out of range for a table of {n} rows (weight shape {weight.ShapeString}).");
         Tensor rows;
-        if (pad is int p && weight.RequiresGrad)
+        try
         {
-            // The padding row's value is returned as it is, but its gradient is dropped: keep the gradient of the other rows only.
-            var keep = flat.Ne(Tensor.Scalar(p, DType.Int64)).To(weight.DType).Unsqueeze(1);
-            Tensor picked;
-            using (Autograd.NoGrad()) picked = weight.IndexSelect(0, flat);
-            rows = Tensor.Where(keep, weight.IndexSelect(0, flat), picked); // same values; gradient only through non-padding rows
+            // The index range is checked inside the gather's kernel (no copy of the indices to the host).
+            if (pad is int p && weight.RequiresGrad)
+            {
+                // The padding row's value is returned as it is, but its gradient is dropped: keep the gradient of the other rows only.
+                var keep = flat.Ne(Tensor.ScalarLike(p, flat)).To(weight.DType).Unsqueeze(1);
+                Tensor picked;
+                using (Autograd.NoGrad()) picked = weight.IndexSelect(0, flat);
+                rows = Tensor.Where(keep, weight.IndexSelect(0, flat), picked); // same values; gradient only through non-padding rows
+            }
+            else rows = weight.IndexSelect(0, flat);
         }
-        else rows = weight.IndexSelect(0, flat);
+        catch (IndexOutOfRangeException e) when (e.InnerException is Backends.IndexRangeException r)
+        {
+            throw new ArgumentException($"Embedding: index {r.Value} (at flat position {r.Position} of the input of shape {input.ShapeString}) is out of range for a table of {n} rows (weight shape {weight.ShapeString}).");
+        }
         return rows.Reshape([.. input.Shape, dim]);
     }
 

@@ -111,7 +111,7 @@ public static partial class Functional
         var result = Reduced(nll, w);
         if (labelSmoothing == 0) return result;
 
-        var counted = t.Ne(Tensor.Scalar(ignoreIndex, DType.Int64)).To(logp.DType);
+        var counted = t.Ne(Tensor.ScalarLike(ignoreIndex, t)).To(logp.DType);
         var weighted = weight is null ? logp : logp * weight;
         var smooth = -weighted.Sum(1) * counted;
         return (1 - labelSmoothing) * result + Reduced(smooth, w) * (labelSmoothing / classes);
@@ -139,7 +139,7 @@ public static partial class Functional
             Reduction.Sum => perSample.Sum(),
             _ => perSample.Reshape(restore),
         };
-        var safeTarget = Tensor.Where(target.Eq(Tensor.Scalar(ignoreIndex, DType.Int64)), Tensor.Scalar(0, DType.Int64), target);
+        var safeTarget = Tensor.Where(target.Eq(Tensor.ScalarLike(ignoreIndex, target)), Tensor.ScalarLike(0, target), target);
         return Tensor.RecordCrossEntropy(loss, logits, logp, safeTarget, w, norm, perSample: reduction == Reduction.None);
     }
 
@@ -182,32 +182,9 @@ public static partial class Functional
         return (input.Permute(perm).Reshape([-1, input.Shape[1]]), target.Reshape([-1]), expected);
     }
 
-    /// <summary>The log-probability of each target and its weight (0 for ignored targets).</summary>
-    private static (Tensor Picked, Tensor Weight) PickTargets(Tensor logp, Tensor target, Tensor? weight, long ignoreIndex, string op)
-    {
-        int classes = logp.Shape[1];
-        var t = target.ToArray<long>();
-        var safe = new long[t.Length];
-        var mask = new double[t.Length];
-        for (int i = 0; i < t.Length; i++)
-        {
-            if (t[i] == ignoreIndex) continue;
-            if (t[i] < 0 || t[i] >= classes)
-                throw new ArgumentException($"{op}: target {t[i]} at position {i} is out of range for {classes} classes (expected 0 to {classes - 1}, or ignoreIndex {ignoreIndex}).");
-            safe[i] = t[i];
-            mask[i] = 1;
-        }
-        var safeT = Tensor.FromArray(safe);
-        var picked = logp.Gather(1, safeT.Unsqueeze(1)).Squeeze(1);
-        var w = Tensor.FromArray(mask).To(logp.DType);
-        if (weight is not null)
-        {
-            if (weight.Rank != 1 || weight.Shape[0] != classes)
-                throw new ArgumentException($"{op}: weight must have shape [{classes}] (one per class), got {weight.ShapeString}.");
-            w = w * weight.To(logp.DType).IndexSelect(0, safeT);
-        }
-        return (picked, w);
-    }
+    /// <summary>The log-probability of each target and its weight (0 for ignored targets), on the tensors' device.</summary>
+    private static (Tensor Picked, Tensor Weight) PickTargets(Tensor logp, Tensor target, Tensor? weight, long ignoreIndex, string op) =>
+        Tensor.PickTargets(logp, target, weight, ignoreIndex, op);
 
     private static Tensor SameShape(Tensor target, Tensor input, string op)
     {

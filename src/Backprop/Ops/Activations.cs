@@ -30,7 +30,7 @@ public partial class Tensor
     private static Tensor FusedGrad(Tensor g, Tensor y, ActivationKind kind)
     {
         var gd = g.DType == y.DType ? g.Dense() : g.To(y.DType).Dense();
-        var d = Uninitialized(y.shape, y.DType);
+        var d = Uninitialized(y.shape, y.DType, y);
         Backends.Backend.Of("ActivationBackward", gd, y).ActivationBackward(kind, gd.Layout, y.Layout, d.Layout);
         return d;
     }
@@ -116,7 +116,7 @@ public partial class Tensor
     {
         if (!DType.IsFloatingPoint()) throw NotFloat(op, DType);
         var x = Dense();
-        var y = Uninitialized(shape, DType);
+        var y = Uninitialized(shape, DType, this);
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, dim);
         Backends.Backend.Of(x).Softmax(x.Layout, outer, size, inner, y.Layout, log);
         return y;

@@ -76,8 +76,10 @@ public partial class Tensor
     {
         var dtype = DTypeExtensions.Promote(a.DType, b.DType);
         var shape = ShapeUtil.Broadcast(ShapeUtil.Broadcast(condition.shape, a.shape, "Where"), b.shape, "Where");
+        var device = condition.Rank == 0 && condition.Device == Device.Cpu ? (a.Rank == 0 && a.Device == Device.Cpu ? b : a) : condition;
+        (condition, a, b) = (FollowDevice(condition, device), FollowDevice(a, device), FollowDevice(b, device));
         var mask = condition.Ne(ScalarLike(0, condition)).Detach().To(dtype);
-        var y = Empty(shape, dtype);
+        var y = Empty(shape, dtype, a);
         var ac = a.Detach().To(dtype); var bc = b.Detach().To(dtype);
         var m = mask.Expand(shape); var ea = ac.Expand(shape); var eb = bc.Expand(shape);
         Backend.Of("Where", m, ea, eb).Where(m.Layout, ea.Layout, eb.Layout, y.Layout);
@@ -122,7 +124,7 @@ public partial class Tensor
 
     /// <summary>A 0-d tensor for a scalar operand: the tensor's dtype, or Float32 for a fractional value against Int64.</summary>
     internal static Tensor ScalarLike(double value, Tensor like) =>
-        Scalar(value, like.DType.IsFloatingPoint() || value != Math.Floor(value) ? (like.DType.IsFloatingPoint() ? like.DType : DType.Float32) : DType.Int64);
+        Full([], value, like.DType.IsFloatingPoint() || value != Math.Floor(value) ? (like.DType.IsFloatingPoint() ? like.DType : DType.Float32) : DType.Int64, like);
 
     /// <summary>
     /// this ∘ s (+, −, ×, ÷) for a floating-point tensor and a constant: the same arithmetic as with a broadcast scalar
@@ -131,19 +133,27 @@ public partial class Tensor
     private Tensor WithScalar(BinaryKind kind, double s, string name)
     {
         var x = Dense();
-        var y = Uninitialized(shape, DType);
+        var y = Uninitialized(shape, DType, x);
         Backend.Of(x).BinaryScalar(kind, x.Layout, s, y.Layout);
         return Node.RecordWithConstant(y, name, this, g =>
             [kind == BinaryKind.Mul ? g * s : kind == BinaryKind.Div ? g / s : g, null]); // d(x∘s)/dx: s, 1/s or 1
     }
 
+    /// <summary>
+    /// PyTorch's rule for scalars: a 0-d CPU tensor may meet a tensor on another device, and moves there (a copy, so its
+    /// gradient flows back). Any other operand stays; the op's device check then reports a real mismatch.
+    /// </summary>
+    private static Tensor FollowDevice(Tensor t, Tensor other) =>
+        t.Rank == 0 && t.Device == Device.Cpu && other.Device != Device.Cpu ? t.To(other.Device) : t;
+
     /// <summary>Forward of a broadcasting binary op (no autograd).</summary>
     internal static Tensor Binary(BinaryKind kind, Tensor a, Tensor b, string op)
     {
         var dtype = DTypeExtensions.Promote(a.DType, b.DType);
+        if (a.Device != b.Device) (a, b) = (FollowDevice(a, b), FollowDevice(b, a));
         if (a.DType != dtype) a = a.Detach().To(dtype);
         if (b.DType != dtype) b = b.Detach().To(dtype);
-        var y = Uninitialized(ShapeUtil.SameShape(a.shape, b.shape) ? a.shape : ShapeUtil.Broadcast(a.shape, b.shape, op), dtype);
+        var y = Uninitialized(ShapeUtil.SameShape(a.shape, b.shape) ? a.shape : ShapeUtil.Broadcast(a.shape, b.shape, op), dtype, a);
         Backend.Of(op, a, b).Binary(kind, a.Layout, b.Layout, y.Layout);
         return y;
     }

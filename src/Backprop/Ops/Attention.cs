@@ -37,8 +37,8 @@ public partial class Tensor
         var backend = Backend.Of("scaled_dot_product_attention", query, key, value);
         var (q, k, v) = (query.Dense(), key.Dense(), value.Dense());
         var mask = MaskView(additiveMask, batchShape, l, s);
-        var output = Uninitialized([.. batchShape, l, ev], query.DType);
-        var lse = Uninitialized([.. batchShape, l], query.DType);
+        var output = Uninitialized([.. batchShape, l, ev], query.DType, query);
+        var lse = Uninitialized([.. batchShape, l], query.DType, query);
         backend.AttentionForward(q.Layout, k.Layout, v.Layout, mask, dims, output.Layout, lse.Layout);
         return Node.Record(output, "ScaledDotProductAttentionBackward", [query, key, value], g =>
         {
@@ -49,7 +49,7 @@ public partial class Tensor
                 return ComposedAttentionBackward(query, key, value, additiveMask, isCausal, scale, g);
             }
             var go = g.Dense();
-            var (gq, gk, gv) = (Uninitialized(q.shape, q.DType), Uninitialized(k.shape, k.DType), Uninitialized(v.shape, v.DType));
+            var (gq, gk, gv) = (Uninitialized(q.shape, q.DType, q), Uninitialized(k.shape, k.DType, k), Uninitialized(v.shape, v.DType, v));
             backend.AttentionBackward(q.Layout, k.Layout, v.Layout, mask, dims, output.Layout, lse.Layout, go.Layout, gq.Layout, gk.Layout, gv.Layout);
             return [gq, gk, gv];
         }, q, k, v, output, lse);

@@ -20,7 +20,7 @@ public partial class Tensor
             if (norm is not null) coef /= norm;
             if (Autograd.IsGradEnabled)
             {
-                var onehot = ZerosLike(logp).Scatter(1, safeTarget.Unsqueeze(1), Ones([safeTarget.Numel, 1], logp.DType));
+                var onehot = ZerosLike(logp).Scatter(1, safeTarget.Unsqueeze(1), OnesLike(safeTarget.Unsqueeze(1)).To(logp.DType));
                 return [(logits.Softmax(1) - onehot) * coef.Unsqueeze(1)];
             }
             var grad = logp.Exp();
@@ -29,4 +29,30 @@ public partial class Tensor
             Backend.Of("CrossEntropyBackward", grad, t, c).SubtractOneHotAndScale(grad.Layout, t.Layout, c.Layout);
             return [grad];
         }, logp, w, logits);
+
+    /// <summary>
+    /// The log-probability of each class-index target in <paramref name="logp"/> [n, classes] and its weight (0 for targets
+    /// equal to <paramref name="ignoreIndex"/>, else the class weight or 1), computed on the tensors' device: the range
+    /// check happens in the gather's kernel, so the targets are never copied to the host.
+    /// </summary>
+    internal static (Tensor Picked, Tensor Weight) PickTargets(Tensor logp, Tensor target, Tensor? weight, long ignoreIndex, string op)
+    {
+        int classes = logp.shape[1];
+        var counted = target.Ne(Full([], ignoreIndex, DType.Int64, target));
+        var safe = target * counted; // ignored targets become class 0 (their weight is 0)
+        Tensor picked;
+        try { picked = logp.Gather(1, safe.Unsqueeze(1)).Squeeze(1); }
+        catch (IndexOutOfRangeException e) when (e.InnerException is IndexRangeException r)
+        {
+            throw new ArgumentException($"{op}: target {r.Value} at position {r.Position} is out of range for {classes} classes (expected 0 to {classes - 1}, or ignoreIndex {ignoreIndex}).");
+        }
+        var w = counted.To(logp.DType);
+        if (weight is not null)
+        {
+            if (weight.Rank != 1 || weight.shape[0] != classes)
+                throw new ArgumentException($"{op}: weight must have shape [{classes}] (one per class), got {weight.ShapeString}.");
+            w = w * weight.To(logp.DType).IndexSelect(0, safe);
+        }
+        return (picked, w);
+    }
 }

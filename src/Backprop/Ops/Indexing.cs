@@ -9,31 +9,32 @@ public partial class Tensor
     public Tensor IndexSelect(int dim, Tensor index)
     {
         int d = ShapeUtil.NormalizeDim(dim, Rank, "IndexSelect");
-        var idx = CheckIndex(index, "IndexSelect", Rank == 0 ? 1 : shape[d], d);
+        CheckIndex(index, "IndexSelect");
         if (index.Rank > 1) throw new ArgumentException($"IndexSelect: index must be 1-D, got shape {index.ShapeString}.");
         var x = Dense();
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, d);
         var outShape = Rank == 0 ? [] : (int[])shape.Clone();
-        if (Rank > 0) outShape[d] = idx.Length;
-        var y = Uninitialized(outShape, DType); // every element is copied below
+        if (Rank > 0) outShape[d] = index.Numel;
+        var y = Uninitialized(outShape, DType, this); // every element is copied below
         var ix = index.Dense();
-        Backend.Of("IndexSelect", x, ix).IndexSelect(x.Layout, outer, size, inner, ix.Layout, y.Layout);
+        int bound = Rank == 0 ? 1 : shape[d];
+        Checked(() => Backend.Of("IndexSelect", x, ix).IndexSelect(x.Layout, outer, size, inner, ix.Layout, y.Layout), "IndexSelect", d, bound);
         int[] s = shape; var dt = DType;
-        return Node.Record(y, "IndexSelectBackward", [this], g => [Zeros(s, dt).IndexAdd(d, index, g)], index);
+        return Node.Record(y, "IndexSelectBackward", [this], g => [Full(s, 0, dt, g).IndexAdd(d, index, g)], index);
     }
 
     /// <summary>A copy of this tensor with <paramref name="source"/>'s slices added at <paramref name="index"/> along <paramref name="dim"/> (<c>torch.index_add</c>).</summary>
     public Tensor IndexAdd(int dim, Tensor index, Tensor source)
     {
         int d = ShapeUtil.NormalizeDim(dim, Rank, "IndexAdd");
-        var idx = CheckIndex(index, "IndexAdd", shape[d], d);
+        CheckIndex(index, "IndexAdd");
         var y = Detach().CopyData();
         var src = source.Detach().To(DType).Dense();
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, d);
-        if (src.Numel != outer * idx.Length * inner)
-            throw new ArgumentException($"IndexAdd: source of shape {source.ShapeString} does not match {idx.Length} indices into dimension {d} of shape {ShapeString}.");
+        if (src.Numel != outer * index.Numel * inner)
+            throw new ArgumentException($"IndexAdd: source of shape {source.ShapeString} does not match {index.Numel} indices into dimension {d} of shape {ShapeString}.");
         var ix = index.Dense();
-        Backend.Of("IndexAdd", y, ix, src).IndexAdd(y.Layout, outer, size, inner, ix.Layout, src.Layout);
+        Checked(() => Backend.Of("IndexAdd", y, ix, src).IndexAdd(y.Layout, outer, size, inner, ix.Layout, src.Layout), "IndexAdd", d, shape[d]);
         return Node.Record(y, "IndexAddBackward", [this, source], g => [g, g.IndexSelect(d, index).To(source.DType)], index);
     }
 
@@ -42,12 +43,12 @@ public partial class Tensor
     {
         int d = ShapeUtil.NormalizeDim(dim, Rank, "Gather");
         CheckScatterShapes(index, null, d, "Gather");
-        CheckIndex(index, "Gather", shape[d], d);
+        CheckIndex(index, "Gather");
         var x = Dense();
-        var y = Empty(index.shape, DType);
-        RunScatter(ScatterKind.Gather, x, y, index, d);
+        var y = Empty(index.shape, DType, this);
+        RunScatter(ScatterKind.Gather, x, y, index, d, shape[d]);
         int[] s = shape; var dt = DType;
-        return Node.Record(y, "GatherBackward", [this], g => [Zeros(s, dt).ScatterAdd(d, index, g)], index);
+        return Node.Record(y, "GatherBackward", [this], g => [Full(s, 0, dt, g).ScatterAdd(d, index, g)], index);
     }
 
     /// <summary>A copy with <paramref name="source"/>'s values written at index positions along <paramref name="dim"/> (<c>torch.scatter</c>).</summary>
@@ -61,9 +62,9 @@ public partial class Tensor
         string op = add ? "ScatterAdd" : "Scatter";
         int d = ShapeUtil.NormalizeDim(dim, Rank, op);
         CheckScatterShapes(index, source, d, op);
-        CheckIndex(index, op, shape[d], d);
+        CheckIndex(index, op);
         var y = Detach().CopyData();
-        RunScatter(add ? ScatterKind.ScatterAdd : ScatterKind.Scatter, y, source.Detach().To(DType).Dense(), index, d);
+        RunScatter(add ? ScatterKind.ScatterAdd : ScatterKind.Scatter, y, source.Detach().To(DType).Dense(), index, d, shape[d]);
         var srcShape = source.shape;
         return Node.Record(y, add ? "ScatterAddBackward" : "ScatterBackward", [this, source], g =>
         {
@@ -80,10 +81,11 @@ public partial class Tensor
         return z;
     }
 
-    private static void RunScatter(ScatterKind kind, Tensor self, Tensor other, Tensor index, int dim)
+    private static void RunScatter(ScatterKind kind, Tensor self, Tensor other, Tensor index, int dim, int size)
     {
         var ix = index.Dense();
-        Backend.Of(kind == ScatterKind.Gather ? "Gather" : "Scatter", self, other, ix).Scatter(kind, self.Layout, other.Layout, ix.Layout, dim);
+        string op = kind switch { ScatterKind.Gather => "Gather", ScatterKind.Scatter => "Scatter", _ => "ScatterAdd" };
+        Checked(() => Backend.Of(op, self, other, ix).Scatter(kind, self.Layout, other.Layout, ix.Layout, dim), op, dim, size);
     }
 
     private void CheckScatterShapes(Tensor index, Tensor? source, int dim, string op)
@@ -98,14 +100,19 @@ public partial class Tensor
         }
     }
 
-    private static long[] CheckIndex(Tensor index, string op, int size, int dim)
+    private static void CheckIndex(Tensor index, string op)
     {
         if (index.DType != DType.Int64) throw new ArgumentException($"{op}: index must be an Int64 tensor, got {index.DType}.");
-        var idx = index.ToArray<long>();
-        foreach (var i in idx)
-            if (i < 0 || i >= size)
-                throw new IndexOutOfRangeException($"{op}: index {i} is out of bounds for dimension {dim} with size {size}.");
-        return idx;
+    }
+
+    /// <summary>Runs an index-driven primitive, which validates the indices as it reads them, and words its range error for <paramref name="op"/>.</summary>
+    private static void Checked(Action primitive, string op, int dim, int size)
+    {
+        try { primitive(); }
+        catch (IndexRangeException e)
+        {
+            throw new IndexOutOfRangeException($"{op}: index {e.Value} is out of bounds for dimension {dim} with size {size}.", e);
+        }
     }
 
     /// <summary>Joins tensors of equal shape except in <paramref name="dim"/> (<c>torch.cat</c>).</summary>
@@ -127,7 +134,7 @@ public partial class Tensor
         }
         var outShape = (int[])first.shape.Clone();
         outShape[d] = total;
-        var y = Empty(outShape, dtype);
+        var y = Empty(outShape, dtype, first);
         var sizes = new int[tensors.Count];
         int at = 0;
         for (int k = 0; k < tensors.Count; k++)

@@ -48,7 +48,7 @@ public partial class Tensor
         int n = input.shape[0], k = input.shape[1], m = weight.shape[0];
         if (weight.shape[1] != k)
             throw new ArgumentException($"Linear: input of shape {input.ShapeString} needs a weight with {k} columns, got weight of shape {weight.ShapeString} (expected [out_features, {k}]).");
-        var y = Uninitialized([n, m], dtype);
+        var y = Uninitialized([n, m], dtype, input);
         var backend = Backends.Backend.Of("Linear", input, weight);
         if (bias is not null)
         {
@@ -84,14 +84,14 @@ public partial class Tensor
         if (a.Rank == 2 && b.Rank == 2 && a.DType == dtype && b.DType == dtype)
         {
             // Plain matrices: straight to the GEMM through their strides (the common case, kept free of bookkeeping).
-            var y2 = Uninitialized([n, m], dtype);
+            var y2 = Uninitialized([n, m], dtype, a);
             BatchEntry(a, a.Offset, b, b.Offset, y2, 0, n, k, m);
             return RecordMm(y2, a, b);
         }
         var batch = ShapeUtil.Broadcast(a.shape.AsSpan(0, a.Rank - 2), b.shape.AsSpan(0, b.Rank - 2), "MatMul (batch dimensions)");
         var ad = a.Detach().To(dtype).Expand([.. batch, n, k]);
         var bd = b.Detach().To(dtype).Expand([.. batch, k, m]);
-        var y = Uninitialized([.. batch, n, m], dtype);
+        var y = Uninitialized([.. batch, n, m], dtype, a);
         int count = ShapeUtil.Numel(batch);
         var index = new int[batch.Length];
         for (int i = 0; i < count; i++)

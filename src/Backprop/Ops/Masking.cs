@@ -30,7 +30,7 @@ public partial class Tensor
         int rows = shape[^2], cols = shape[^1];
         var offset = Arange(cols).Unsqueeze(0) - Arange(rows).Unsqueeze(1); // column − row
         var keep = lower ? offset <= diagonal : offset >= diagonal;
-        return Where(keep, this, Zeros([], DType));
+        return Where(keep, this, Full([], 0, DType, this));
     }
 
     /// <summary>
@@ -45,8 +45,8 @@ public partial class Tensor
         foreach (var i in idx)
             if (i < 0 || i >= numClasses)
                 throw new ArgumentException($"OneHot: class index {i} is out of range for {numClasses} classes (input shape {indices.ShapeString}).");
-        var flat = Zeros([idx.Length, numClasses], DType.Int64)
-            .Scatter(1, indices.Reshape([-1, 1]), Ones([idx.Length, 1], DType.Int64));
+        var flat = Full([idx.Length, numClasses], 0, DType.Int64, indices)
+            .Scatter(1, indices.Reshape([-1, 1]), Full([idx.Length, 1], 1, DType.Int64, indices));
         return flat.Reshape([.. indices.shape, numClasses]);
     }
 }

@@ -1,5 +1,3 @@
-using Backprop.Kernels;
-
 namespace Backprop;
 
 /// <summary>Activations added for issue #11 that need a rule of their own; the rest are compositions in <c>Functional</c>.</summary>

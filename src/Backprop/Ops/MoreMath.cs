@@ -68,7 +68,7 @@ public partial class Tensor
 
     /// <summary>A scalar base raised to each element (<c>torch.pow(self: float, exponent: Tensor)</c>).</summary>
     public static Tensor Pow(double baseValue, Tensor exponent) =>
-        Scalar(baseValue, exponent.DType.IsFloatingPoint() ? exponent.DType : DType.Float32).Pow(exponent);
+        Full([], baseValue, exponent.DType.IsFloatingPoint() ? exponent.DType : DType.Float32, exponent).Pow(exponent);
 
     /// <summary>
     /// Clamps each element into [min, max] given as tensors that broadcast against it (<c>torch.clamp(x, min_tensor,

@@ -1,12 +1,9 @@
-using Backprop.Kernels;
-
 namespace Backprop;
 
 /// <summary>
-/// The one place where the ops added for issue #11 touch raw buffers: each method takes tensors, runs a kernel from
-/// <c>Kernels/MoreUnaryKernels.cs</c> or <c>Kernels/ScanSortKernels.cs</c> and returns a fresh tensor. No autograd
-/// here. The maps and tensor <c>Pow</c> already go through the backend (<c>Map</c>, <c>Binary</c>); the scan and sort
-/// kernels become backend primitives next, and nothing else has to move.
+/// The forward passes of the ops added for issue #11 that need a primitive of their own: each takes tensors, calls one
+/// backend primitive (<c>Map</c>, <c>Binary</c>, <c>CumSum</c>, <c>Prod</c>, <c>Sort</c>) and returns a fresh tensor on
+/// the input's device. No autograd here.
 /// </summary>
 internal static class NewKernelsBridge
 {
@@ -21,13 +18,8 @@ internal static class NewKernelsBridge
     {
         var src = x.Dense();
         var (outer, size, inner) = ShapeUtil.AroundDim(src.shape, dim);
-        var y = Tensor.Uninitialized(src.shape, src.DType);
-        switch (src.DType)
-        {
-            case DType.Float32: ScanSortKernels.CumSum(src.Span<float>(), outer, size, inner, y.Span<float>()); break;
-            case DType.Float64: ScanSortKernels.CumSum(src.Span<double>(), outer, size, inner, y.Span<double>()); break;
-            default: ScanSortKernels.CumSum(src.Span<long>(), outer, size, inner, y.Span<long>()); break;
-        }
+        var y = Tensor.Uninitialized(src.shape, src.DType, src);
+        Backends.Backend.Of(src).CumSum(src.Layout, outer, size, inner, y.Layout);
         return y;
     }
 
@@ -38,13 +30,8 @@ internal static class NewKernelsBridge
         var (outer, size, inner) = ShapeUtil.AroundDim(src.shape, dim);
         var outShape = (int[])src.shape.Clone();
         outShape[dim] = 1;
-        var y = Tensor.Uninitialized(outShape, src.DType);
-        switch (src.DType)
-        {
-            case DType.Float32: ScanSortKernels.Prod(src.Span<float>(), outer, size, inner, y.Span<float>()); break;
-            case DType.Float64: ScanSortKernels.Prod(src.Span<double>(), outer, size, inner, y.Span<double>()); break;
-            default: ScanSortKernels.Prod(src.Span<long>(), outer, size, inner, y.Span<long>()); break;
-        }
+        var y = Tensor.Uninitialized(outShape, src.DType, src);
+        Backends.Backend.Of(src).Prod(src.Layout, outer, size, inner, y.Layout);
         return y;
     }
 
@@ -53,14 +40,9 @@ internal static class NewKernelsBridge
     {
         var src = x.Dense();
         var (outer, size, inner) = ShapeUtil.AroundDim(src.shape, dim);
-        var values = Tensor.Uninitialized(src.shape, src.DType);
-        var indices = Tensor.Uninitialized(src.shape, DType.Int64);
-        switch (src.DType)
-        {
-            case DType.Float32: ScanSortKernels.Sort(src.Span<float>(), outer, size, inner, values.Span<float>(), indices.Span<long>(), descending); break;
-            case DType.Float64: ScanSortKernels.Sort(src.Span<double>(), outer, size, inner, values.Span<double>(), indices.Span<long>(), descending); break;
-            default: ScanSortKernels.Sort(src.Span<long>(), outer, size, inner, values.Span<long>(), indices.Span<long>(), descending); break;
-        }
+        var values = Tensor.Uninitialized(src.shape, src.DType, src);
+        var indices = Tensor.Uninitialized(src.shape, DType.Int64, src);
+        Backends.Backend.Of(src).Sort(src.Layout, outer, size, inner, values.Layout, indices.Layout, descending);
         return (values, indices);
     }
 }

@@ -55,7 +55,7 @@ public partial class Tensor
         {
             var yk = KeepDims(y, dims, keepDim);
             var safe = Where(yk.Eq(ScalarLike(0, yk)), OnesLike(yk), yk);
-            return [Where(yk.Eq(ScalarLike(0, yk)), Zeros([], DType), this * (KeepDims(g, dims, keepDim) / safe))];
+            return [Where(yk.Eq(ScalarLike(0, yk)), Full([], 0, DType, this), this * (KeepDims(g, dims, keepDim) / safe))];
         }, this, y);
     }
 

@@ -126,7 +126,7 @@ public partial class Tensor
         {
             var gk = keepDim ? g : g.Unsqueeze(d);
             var ik = keepDim ? indices : indices.Unsqueeze(d);
-            return [Zeros(s, dt).ScatterAdd(d, ik, gk)];
+            return [Full(s, 0, dt, gk).ScatterAdd(d, ik, gk)];
         }, indices);
     }
 
@@ -136,8 +136,8 @@ public partial class Tensor
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, dim);
         if (size == 0) throw new InvalidOperationException($"{(max ? "Max" : "Min")}: dimension {dim} of shape {ShapeString} is empty.");
         var outShape = ReducedShape(dim, keepDim);
-        var values = Empty(outShape, DType);
-        var indices = Empty(outShape, DType.Int64);
+        var values = Empty(outShape, DType, this);
+        var indices = Empty(outShape, DType.Int64, this);
         Backends.Backend.Of(x).MaxMin(x.Layout, outer, size, inner, values.Layout, indices.Layout, max);
         return (values, indices);
     }
@@ -145,7 +145,7 @@ public partial class Tensor
     private Tensor SumAll()
     {
         var x = Dense();
-        var y = Empty([], DType);
+        var y = Empty([], DType, this);
         Backends.Backend.Of(x).SumAll(x.Layout, y.Layout);
         return y;
     }
@@ -154,7 +154,7 @@ public partial class Tensor
     {
         var x = Dense();
         var (outer, size, inner) = ShapeUtil.AroundDim(shape, dim);
-        var y = Empty(ReducedShape(dim, keepDim), DType);
+        var y = Empty(ReducedShape(dim, keepDim), DType, this);
         Backends.Backend.Of(x).Sum(x.Layout, outer, size, inner, y.Layout);
         return y;
     }

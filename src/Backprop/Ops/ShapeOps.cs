@@ -139,7 +139,7 @@ public partial class Tensor
 
     private Tensor CopyData()
     {
-        var y = Uninitialized(shape, DType);
+        var y = Uninitialized(shape, DType, this);
         Backends.Backend.Of(this).CopyStrided(Layout, y.Layout);
         return y;
     }

@@ -68,7 +68,7 @@ public partial class Tensor
     /// </summary>
     internal static Tensor EmbedInto(Tensor g, int[] fullShape, Func<Tensor, Tensor> region)
     {
-        var z = Zeros(fullShape, g.DType);
+        var z = Full(fullShape, 0, g.DType, g);
         using (Autograd.NoGrad()) region(z).CopyFrom(g);
         return Node.Record(z, "EmbedBackward", [g], gg => [region(gg)]);
     }

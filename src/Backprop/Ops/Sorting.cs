@@ -10,7 +10,7 @@ public partial class Tensor
     /// </summary>
     public (Tensor Values, Tensor Indices) Sort(int dim = -1, bool descending = false)
     {
-        if (Rank == 0) return (Clone(), Zeros([], DType.Int64));
+        if (Rank == 0) return (Clone(), Full([], 0, DType.Int64, this));
         int d = ShapeUtil.NormalizeDim(dim, Rank, "Sort");
         var (values, indices) = NewKernelsBridge.Sort(this, d, descending);
         return (ScatteredBack(values, indices, d, "SortBackward"), indices);
@@ -45,6 +45,6 @@ public partial class Tensor
     private Tensor ScatteredBack(Tensor values, Tensor indices, int d, string name)
     {
         int[] s = shape; var dt = DType;
-        return Node.Record(values, name, [this], g => [Zeros(s, dt).ScatterAdd(d, indices, g)], indices);
+        return Node.Record(values, name, [this], g => [Full(s, 0, dt, g).ScatterAdd(d, indices, g)], indices);
     }
 }

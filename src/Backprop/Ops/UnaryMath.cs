@@ -53,7 +53,7 @@ public partial class Tensor
     {
         if (!DType.IsFloatingPoint()) throw NotFloat(name, DType);
         var x = Dense();
-        var y = Uninitialized(shape, DType);
+        var y = Uninitialized(shape, DType, this);
         Backend.Of(x).Map(op, x.Layout, y.Layout);
         return y;
     }

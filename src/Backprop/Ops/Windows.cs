@@ -1,4 +1,4 @@
-using Backprop.Kernels;
+using Backprop.Backends;
 
 namespace Backprop;
 
@@ -17,15 +17,8 @@ public partial class Tensor
         CheckWindowInput(input, g, "Unfold");
         int n = input.shape[0];
         var x = input.Dense();
-        var y = Uninitialized([n, g.Rows, g.Positions], input.DType); // every entry is written
-        int inSize = g.ImageSize, outSize = g.Rows * g.Positions;
-        PerImage(n, (long)outSize, i =>
-        {
-            if (input.DType == DType.Float32)
-                ConvKernels.Im2Col(x.Span<float>().Slice(i * inSize, inSize), g, y.Span<float>().Slice(i * outSize, outSize), (float)padValue);
-            else
-                ConvKernels.Im2Col(x.Span<double>().Slice(i * inSize, inSize), g, y.Span<double>().Slice(i * outSize, outSize), padValue);
-        });
+        var y = Uninitialized([n, g.Rows, g.Positions], input.DType, input); // every entry is written
+        Backend.Of(x).Im2Col(x.Layout, g, padValue, y.Layout);
         return Node.Record(y, "Im2ColBackward", [input], grad => [FoldWindows(grad, g)]);
     }
 
@@ -41,15 +34,8 @@ public partial class Tensor
         if (!columns.DType.IsFloatingPoint()) throw NotFloat("Fold", columns.DType);
         int n = columns.shape[0];
         var c = columns.Dense();
-        var y = Empty([n, g.Channels, g.Height, g.Width], columns.DType); // zero-filled: the kernel accumulates
-        int inSize = g.Rows * g.Positions, outSize = g.ImageSize;
-        PerImage(n, (long)inSize, i =>
-        {
-            if (columns.DType == DType.Float32)
-                ConvKernels.Col2Im(c.Span<float>().Slice(i * inSize, inSize), g, y.Span<float>().Slice(i * outSize, outSize));
-            else
-                ConvKernels.Col2Im(c.Span<double>().Slice(i * inSize, inSize), g, y.Span<double>().Slice(i * outSize, outSize));
-        });
+        var y = Empty([n, g.Channels, g.Height, g.Width], columns.DType, columns); // zero-filled: the kernel accumulates
+        Backend.Of(c).Col2Im(c.Layout, g, y.Layout);
         return Node.Record(y, "Col2ImBackward", [columns], grad => [UnfoldWindows(grad, g)]);
     }
 
@@ -60,21 +46,5 @@ public partial class Tensor
         if (input.shape[1] != g.Channels || input.shape[2] != g.Height || input.shape[3] != g.Width)
             throw new ArgumentException($"{op}: input of shape {input.ShapeString} does not match the window geometry [N, {g.Channels}, {g.Height}, {g.Width}].");
         if (!input.DType.IsFloatingPoint()) throw NotFloat(op, input.DType);
-    }
-
-    /// <summary>Runs <paramref name="body"/> for each of <paramref name="count"/> images, split across threads when the work pays for it.</summary>
-    private static void PerImage(int count, long elementsPerImage, Action<int> body)
-    {
-        int threads = Math.Min(count, Threading.ForWork(count * elementsPerImage, 1 << 16));
-        if (threads <= 1)
-        {
-            for (int i = 0; i < count; i++) body(i);
-            return;
-        }
-        WorkerPool.Run(threads, part =>
-        {
-            int start = (int)((long)count * part / threads), end = (int)((long)count * (part + 1) / threads);
-            for (int i = start; i < end; i++) body(i);
-        });
     }
 }

@@ -28,7 +28,7 @@ public sealed class Adagrad : Optimizer
     protected override void Update(Tensor param, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state)
     {
         if (!state.TryGetValue("sum", out var sum))
-            state["sum"] = sum = Tensor.Full(param.Shape, group["initial_accumulator_value"], param.DType);
+            state["sum"] = sum = Tensor.Full(param.Shape, group["initial_accumulator_value"], param.DType, param);
         double step = IncrementStep(state);
         var g = group.Flag("maximize") ? -grad : grad;
         if (group["weight_decay"] != 0) g = g + param * group["weight_decay"];

@@ -12,12 +12,18 @@ public static class ClipGrad
     {
         var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
         if (grads.Count == 0) return 0;
-        double total = 0;
-        foreach (var g in grads)
+        // Each gradient's Σ|g|ᵖ (or max |g|) is reduced on its device in Float64; only the one total comes back to the host
+        // (PyTorch's clip_grad_norm_ also reduces per gradient, then over the per-gradient results).
+        double total;
+        using (Autograd.NoGrad())
         {
-            var v = g.ToArray<double>();
-            if (double.IsPositiveInfinity(normType)) foreach (var x in v) total = Math.Max(total, Math.Abs(x));
-            else foreach (var x in v) total += Math.Pow(Math.Abs(x), normType);
+            var parts = grads.Select(g =>
+            {
+                var d = g.Detach().To(DType.Float64);
+                return double.IsPositiveInfinity(normType) ? d.Abs().Max() : normType == 2 ? (d * d).Sum() : d.Abs().Pow(normType).Sum();
+            }).ToList();
+            var all = parts.Count == 1 ? parts[0] : Tensor.Stack(parts);
+            total = (double.IsPositiveInfinity(normType) ? all.Max() : all.Sum()).Item();
         }
         if (!double.IsPositiveInfinity(normType)) total = Math.Pow(total, 1 / normType);
         if (errorIfNonfinite && !double.IsFinite(total))

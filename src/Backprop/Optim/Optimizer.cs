@@ -82,10 +82,14 @@ public abstract class Optimizer
     /// <summary>Applies the update rule to one parameter in place, given its gradient, its group and its state.</summary>
     protected abstract void Update(Tensor param, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state);
 
-    /// <summary>Returns the step count stored in a parameter's state after incrementing it.</summary>
+    /// <summary>
+    /// Returns the step count stored in a parameter's state after incrementing it. The count is a 0-d Float64 tensor kept
+    /// in host memory whatever the parameter's device (PyTorch's non-capturable <c>state["step"]</c>), so reading it is
+    /// no device round-trip.
+    /// </summary>
     protected static double IncrementStep(Dictionary<string, Tensor> state)
     {
-        if (!state.TryGetValue("step", out var step)) state["step"] = step = Tensor.Scalar(0, DType.Float64);
+        if (!state.TryGetValue("step", out var step)) state["step"] = step = Tensor.HostScalar(0, DType.Float64);
         step.Add_(1);
         return step.Item();
     }

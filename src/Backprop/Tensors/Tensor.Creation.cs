@@ -11,21 +11,30 @@ public partial class Tensor
         Full(shape, 1, dtype, requiresGrad);
 
     /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
-    public static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype = DType.Float32, bool requiresGrad = false)
+    public static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype = DType.Float32, bool requiresGrad = false) =>
+        Full(shape, value, dtype, Backends.Allocators.Default).WithRequiresGrad(requiresGrad);
+
+    /// <summary>A tensor filled with <paramref name="value"/> on <paramref name="like"/>'s device (ops' constants and zero gradients).</summary>
+    internal static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype, Tensor like) => Full(shape, value, dtype, like.Storage.Allocator);
+
+    /// <summary>A 0-d tensor in host (CPU) memory whatever the default device: counters the host reads every step.</summary>
+    internal static Tensor HostScalar(double value, DType dtype) => Full([], value, dtype, Backends.Allocators.Cpu);
+
+    private static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype, Backends.Allocator allocator)
     {
-        var t = Empty(ShapeUtil.Validate(shape, "Full"), dtype);
+        var t = Empty(ShapeUtil.Validate(shape, "Full"), dtype, allocator);
         if (value != 0) t.FillRaw(value);
-        return t.WithRequiresGrad(requiresGrad);
+        return t;
     }
 
     /// <summary>A zero-dimensional tensor holding one value (<c>torch.tensor(value)</c>).</summary>
     public static Tensor Scalar(double value, DType dtype = DType.Float32, bool requiresGrad = false) => Full([], value, dtype, requiresGrad);
 
-    /// <summary>Zeros with the shape and dtype of <paramref name="like"/> (<c>torch.zeros_like</c>).</summary>
-    public static Tensor ZerosLike(Tensor like, bool requiresGrad = false) => Zeros(like.shape, like.DType, requiresGrad);
+    /// <summary>Zeros with the shape, dtype and device of <paramref name="like"/> (<c>torch.zeros_like</c>).</summary>
+    public static Tensor ZerosLike(Tensor like, bool requiresGrad = false) => Full(like.shape, 0, like.DType, like).WithRequiresGrad(requiresGrad);
 
-    /// <summary>Ones with the shape and dtype of <paramref name="like"/> (<c>torch.ones_like</c>).</summary>
-    public static Tensor OnesLike(Tensor like, bool requiresGrad = false) => Ones(like.shape, like.DType, requiresGrad);
+    /// <summary>Ones with the shape, dtype and device of <paramref name="like"/> (<c>torch.ones_like</c>).</summary>
+    public static Tensor OnesLike(Tensor like, bool requiresGrad = false) => Full(like.shape, 1, like.DType, like).WithRequiresGrad(requiresGrad);
 
     /// <summary>Integers 0, 1, …, end−1 as Int64 (<c>torch.arange(end)</c>).</summary>
     public static Tensor Arange(long end) => Arange(0, end, 1);
@@ -35,10 +44,9 @@ public partial class Tensor
     {
         if (step == 0) throw new ArgumentException("Arange: step must be nonzero.");
         long n = Math.Max(0, (end - start + step - Math.Sign(step)) / step);
-        var t = Empty([(int)n], DType.Int64);
-        var s = t.Span<long>();
-        for (int i = 0; i < n; i++) s[i] = start + i * step;
-        return t;
+        var values = new long[n];
+        for (int i = 0; i < n; i++) values[i] = start + i * step;
+        return Wrap(values, [(int)n], DType.Int64);
     }
 
     /// <summary>Floating-point values from <paramref name="start"/> to <paramref name="end"/> (exclusive) by <paramref name="step"/> (<c>torch.arange</c> with floats).</summary>
@@ -62,8 +70,10 @@ public partial class Tensor
     public static Tensor Eye(int n, int? m = null, DType dtype = DType.Float32)
     {
         int cols = m ?? n;
-        var t = Zeros([n, cols], dtype);
-        for (int i = 0; i < Math.Min(n, cols); i++) t.SetRaw(i * cols + i, 1);
+        var values = new double[n * cols];
+        for (int i = 0; i < Math.Min(n, cols); i++) values[i * cols + i] = 1;
+        var t = Uninitialized([n, cols], dtype);
+        t.Upload(values);
         return t;
     }
 
@@ -85,16 +95,18 @@ public partial class Tensor
     public static Tensor RandInt(long low, long high, ReadOnlySpan<int> shape, Generator? generator = null)
     {
         var g = generator ?? Generator.Default;
-        var t = Empty(ShapeUtil.Validate(shape, "RandInt"), DType.Int64);
-        var s = t.Span<long>();
-        for (int i = 0; i < s.Length; i++) s[i] = g.NextInt64(low, high);
-        return t;
+        var dims = ShapeUtil.Validate(shape, "RandInt");
+        var values = new long[ShapeUtil.Numel(dims)];
+        for (int i = 0; i < values.Length; i++) values[i] = g.NextInt64(low, high);
+        return Wrap(values, dims, DType.Int64);
     }
 
     private static Tensor FromFunction(ReadOnlySpan<int> shape, DType dtype, Func<int, double> f)
     {
-        var t = Empty(shape, dtype);
-        for (int i = 0; i < t.Numel; i++) t.SetRaw(i, f(i));
+        var t = Uninitialized(shape, dtype);
+        var values = new double[t.Numel];
+        for (int i = 0; i < values.Length; i++) values[i] = f(i);
+        t.Upload(values);
         return t;
     }
 
@@ -104,33 +116,6 @@ public partial class Tensor
         return this;
     }
 
-    /// <summary>Writes one element of a contiguous tensor by flat index, converting from double.</summary>
-    internal void SetRaw(int flatIndex, double value)
-    {
-        switch (Storage.Data)
-        {
-            case float[] f: f[Offset + flatIndex] = (float)value; break;
-            case double[] d: d[Offset + flatIndex] = value; break;
-            case long[] l: l[Offset + flatIndex] = (long)value; break;
-        }
-    }
-
-    /// <summary>Reads one element by storage index as double.</summary>
-    internal double GetRaw(int storageIndex) => Storage.Data switch
-    {
-        float[] f => f[storageIndex],
-        double[] d => d[storageIndex],
-        long[] l => l[storageIndex],
-        _ => throw new InvalidOperationException(),
-    };
-
-    private void FillRaw(double value)
-    {
-        switch (Storage.Data)
-        {
-            case float[] f: f.AsSpan(Offset, Numel).Fill((float)value); break;
-            case double[] d: d.AsSpan(Offset, Numel).Fill(value); break;
-            case long[] l: l.AsSpan(Offset, Numel).Fill((long)value); break;
-        }
-    }
+    /// <summary>Sets every element of this contiguous tensor to <paramref name="value"/> (the backend's fill).</summary>
+    private void FillRaw(double value) => Backends.Backend.Of(this).Fill(Layout, value);
 }

@@ -1,4 +1,5 @@
-using Backprop.Kernels;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Backprop;
 
@@ -35,13 +36,8 @@ public partial class Tensor
         DType dtype = elem == typeof(float) ? DType.Float32 : elem == typeof(double) ? DType.Float64
             : elem == typeof(long) || elem == typeof(int) ? DType.Int64
             : throw new ArgumentException($"FromArray: arrays of {elem} are not supported; use float, double, long or int.");
-        var t = Empty(shape, dtype);
-        if (elem == typeof(int))
-        {
-            var dst = t.Span<long>(); int k = 0;
-            foreach (int v in data) dst[k++] = v;
-        }
-        else Buffer.BlockCopy(data, 0, t.Storage.Data, 0, Buffer.ByteLength(data));
+        var t = Uninitialized(shape, dtype);
+        t.Upload(data);
         return t.WithRequiresGrad(requiresGrad);
     }
 
@@ -59,12 +55,7 @@ public partial class Tensor
     {
         var c = Contiguous();
         var result = new T[Numel];
-        switch (c.Storage.Data)
-        {
-            case float[]: CopyKernels.Convert<float, T>(c.Span<float>(), result); break;
-            case double[]: CopyKernels.Convert<double, T>(c.Span<double>(), result); break;
-            default: CopyKernels.Convert<long, T>(c.Span<long>(), result); break;
-        }
+        Backends.Backend.Of(c).CopyToHost<T>(c.Layout, result);
         return result;
     }
 
@@ -79,8 +70,50 @@ public partial class Tensor
     {
         if (Numel != 1)
             throw new InvalidOperationException($"Item(): a tensor with {Numel} elements (shape {ShapeString}) cannot be converted to a scalar; only one-element tensors can.");
-        return T.CreateTruncating(GetRaw(Offset));
+        return ReadAt<T>(Offset);
     }
+
+    /// <summary>Downloads the one element at storage index <paramref name="storageIndex"/>, converted to <typeparamref name="T"/>.</summary>
+    internal T ReadAt<T>(int storageIndex) where T : unmanaged, INumberBase<T>
+    {
+        Span<T> value = stackalloc T[1];
+        Backends.Backend.Of(this).CopyToHost<T>(new Backends.TensorView(Storage, OneElement, OneElement, storageIndex, DType), value);
+        return value[0];
+    }
+
+    /// <summary>Uploads <paramref name="value"/> (converted to this dtype) into the element at storage index <paramref name="storageIndex"/>.</summary>
+    internal void WriteAt(int storageIndex, double value) =>
+        Backends.Backend.Of(this).CopyFromHost<double>([value], new Backends.TensorView(Storage, OneElement, OneElement, storageIndex, DType));
+
+    /// <summary>The shape and strides of a one-element view (shared; views never write them).</summary>
+    private static readonly int[] OneElement = [1];
+
+    /// <summary>
+    /// Uploads the elements of a host array of any rank (float, double, long or int, flat row-major order) into this
+    /// contiguous tensor, converting each to its dtype (the data-in path: FromArray, Wrap, SafeTensors).
+    /// </summary>
+    internal void Upload(Array data)
+    {
+        var backend = Backends.Backend.Of(this);
+        switch (data)
+        {
+            case float[] f: backend.CopyFromHost<float>(f, Layout); break;
+            case double[] d: backend.CopyFromHost<double>(d, Layout); break;
+            case long[] l: backend.CopyFromHost<long>(l, Layout); break;
+            case int[] i: backend.CopyFromHost<int>(i, Layout); break;
+            default:
+                var elem = data.GetType().GetElementType();
+                if (elem == typeof(float)) backend.CopyFromHost(HostElements<float>(data), Layout);
+                else if (elem == typeof(double)) backend.CopyFromHost(HostElements<double>(data), Layout);
+                else if (elem == typeof(long)) backend.CopyFromHost(HostElements<long>(data), Layout);
+                else backend.CopyFromHost(HostElements<int>(data), Layout);
+                break;
+        }
+    }
+
+    /// <summary>The elements of a multi-dimensional host array in row-major order, without copying.</summary>
+    private static ReadOnlySpan<T> HostElements<T>(Array data) where T : unmanaged =>
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, T>(ref MemoryMarshal.GetArrayDataReference(data)), (int)data.LongLength);
 
     /// <summary>True if any element is NaN or infinite.</summary>
     internal bool HasNonFinite()
@@ -98,7 +131,7 @@ public partial class Tensor
     {
         if (dtype == DType) return this;
         var src = Contiguous();
-        var y = Empty(shape, dtype);
+        var y = Empty(shape, dtype, src);
         Backends.Backend.Of(src).Convert(src.Layout, y.Layout);
         if (!dtype.IsFloatingPoint()) return y;
         var from = DType;

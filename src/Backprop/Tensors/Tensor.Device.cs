@@ -16,7 +16,31 @@ public partial class Tensor
     public Tensor To(Device device)
     {
         if (device == Device) return this;
-        throw Unavailable(device, $"Tensor.To({device})");
+        var target = Backends.Allocators.For(device, $"Tensor.To({device})");
+        var y = CopyTo(target);
+        var from = Device;
+        return Node.Record(y, "ToCopyBackward", [this], g => [g.To(from)]);
+    }
+
+    /// <summary>A contiguous copy on <paramref name="target"/>'s device: a download from this device and an upload there.</summary>
+    private Tensor CopyTo(Backends.Allocator target)
+    {
+        var src = Contiguous();
+        var y = Uninitialized(shape, DType, target);
+        switch (DType)
+        {
+            case DType.Float32: Transfer<float>(src, y); break;
+            case DType.Float64: Transfer<double>(src, y); break;
+            default: Transfer<long>(src, y); break;
+        }
+        return y;
+    }
+
+    private static void Transfer<T>(Tensor src, Tensor dst) where T : unmanaged, INumberBase<T>
+    {
+        var host = new T[src.Numel];
+        Backends.Backend.Of(src).CopyToHost<T>(src.Layout, host);
+        Backends.Backend.Of(dst).CopyFromHost<T>(host, dst.Layout);
     }
 
     /// <summary>Parses <paramref name="device"/> (<c>"cpu"</c>, <c>"cuda:0"</c>) and moves there (<c>tensor.to("cuda:0")</c>).</summary>

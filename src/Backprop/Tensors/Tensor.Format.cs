@@ -80,7 +80,7 @@ public partial class Tensor
         sb.Append('[');
         if (t.Rank == 1)
         {
-            var cells = items.Select(i => i is int k ? format(t.GetRaw(t.Offset + k * t.strides[0])) : " ...").ToList();
+            var cells = items.Select(i => i is int k ? format(t.ReadAt<double>(t.Offset + k * t.strides[0])) : " ...").ToList();
             int perLine = Math.Max(1, (LineWidth - indent) / (format(0).Length + 2));
             for (int c = 0; c < cells.Count; c++)
             {

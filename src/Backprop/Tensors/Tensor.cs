@@ -39,25 +39,44 @@ public partial class Tensor
         DType = source.DType;
     }
 
-    /// <summary>Allocates an uninitialised (zero-filled) contiguous tensor.</summary>
-    internal static Tensor Empty(ReadOnlySpan<int> shape, DType dtype)
+    /// <summary>Allocates a zero-filled contiguous tensor on the default device.</summary>
+    internal static Tensor Empty(ReadOnlySpan<int> shape, DType dtype) => Empty(shape, dtype, Backends.Allocators.Default);
+
+    /// <summary>Allocates a zero-filled contiguous tensor on <paramref name="like"/>'s device.</summary>
+    internal static Tensor Empty(ReadOnlySpan<int> shape, DType dtype, Tensor like) => Empty(shape, dtype, like.Storage.Allocator);
+
+    /// <summary>Allocates a zero-filled contiguous tensor from <paramref name="allocator"/>.</summary>
+    internal static Tensor Empty(ReadOnlySpan<int> shape, DType dtype, Backends.Allocator allocator)
     {
         var s = shape.ToArray();
-        return new Tensor(Storage.Allocate(dtype, ShapeUtil.Numel(s)), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
+        return new Tensor(Storage.Allocate(allocator, dtype, ShapeUtil.Numel(s)), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
     }
 
-    /// <summary>Allocates a contiguous tensor without clearing it: only for outputs a kernel overwrites completely.</summary>
-    internal static Tensor Uninitialized(ReadOnlySpan<int> shape, DType dtype)
+    /// <summary>Allocates a contiguous tensor without clearing it on the default device: only for outputs a kernel overwrites completely.</summary>
+    internal static Tensor Uninitialized(ReadOnlySpan<int> shape, DType dtype) => Uninitialized(shape, dtype, Backends.Allocators.Default);
+
+    /// <summary>Allocates a contiguous tensor without clearing it on <paramref name="like"/>'s device.</summary>
+    internal static Tensor Uninitialized(ReadOnlySpan<int> shape, DType dtype, Tensor like) => Uninitialized(shape, dtype, like.Storage.Allocator);
+
+    /// <summary>Allocates a contiguous tensor without clearing it from <paramref name="allocator"/>.</summary>
+    internal static Tensor Uninitialized(ReadOnlySpan<int> shape, DType dtype, Backends.Allocator allocator)
     {
         var s = shape.ToArray();
-        return new Tensor(Storage.Allocate(dtype, ShapeUtil.Numel(s), uninitialized: true), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
+        return new Tensor(Storage.Allocate(allocator, dtype, ShapeUtil.Numel(s), uninitialized: true), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
     }
 
-    /// <summary>Wraps an array this library owns as a contiguous tensor, without copying.</summary>
+    /// <summary>
+    /// A contiguous tensor over <paramref name="data"/> (float[], double[] or long[] matching <paramref name="dtype"/>, an
+    /// array this library owns): on the CPU the array itself, without copying; on another default device an upload.
+    /// </summary>
     internal static Tensor Wrap(Array data, ReadOnlySpan<int> shape, DType dtype)
     {
         var s = shape.ToArray();
-        return new Tensor(new Storage(data), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
+        var allocator = Backends.Allocators.Default;
+        if (allocator == Backends.Allocators.Cpu) return new Tensor(new Storage(allocator, data), s, ShapeUtil.ContiguousStrides(s), 0, dtype);
+        var t = Uninitialized(s, dtype, allocator);
+        t.Upload(data);
+        return t;
     }
 
     /// <summary>A new tensor sharing this one's storage (a view); <c>torch.as_strided</c> internally.</summary>
@@ -191,14 +210,16 @@ public partial class Tensor
 
     internal void BumpVersion() => Storage.Version++;
 
-    /// <summary>The elements as a span when the tensor is contiguous.</summary>
+    /// <summary>
+    /// The elements of a contiguous CPU tensor as a span of host memory: only for <c>Backprop.Distributed</c>, whose MPI
+    /// collectives exchange host buffers. Everything in this assembly goes through the backend; on a device whose memory
+    /// the host cannot read (the checked test device) this throws.
+    /// </summary>
     internal Span<T> Span<T>() where T : unmanaged
     {
         if (!IsContiguous) throw new InvalidOperationException("internal: Span() on a non-contiguous tensor");
         return ((T[])Storage.Data).AsSpan(Offset, Numel);
     }
-
-    internal T[] Array<T>() where T : unmanaged => (T[])Storage.Data;
 
     /// <summary>The flat storage index of the element at a multi-index.</summary>
     internal int StorageIndex(ReadOnlySpan<int> index)

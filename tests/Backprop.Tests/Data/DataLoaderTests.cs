@@ -108,14 +108,14 @@ public class DataLoaderTests
         var loader = new DataLoader(data, batchSize: 16, shuffle: true, seed: 5, recycleBatches: true);
         var seen = new List<Tensor>();
         Tensor? kept = null, detached = null;
-        float[]? firstBuffer = null;
+        Array? firstBuffer = null;
         int i = 0;
         foreach (var (x, y) in loader)
         {
             Assert.Equal(plain[i], x.ToArray<float>());
             if (i > 0) Assert.Throws<ObjectDisposedException>(() => seen[^1].Sum()); // the previous batch was recycled
-            if (i == 0) (firstBuffer, kept) = (x.Array<float>(), x.Clone());
-            if (i == 1) Assert.Same(firstBuffer, x.Array<float>());               // ... and its buffer holds this one
+            if (i == 0) (firstBuffer, kept) = (Backends.RawBuffer.Of(x), x.Clone());
+            if (i == 1) Assert.Same(firstBuffer, Backends.RawBuffer.Of(x));               // ... and its buffer holds this one
             if (i == 2) detached = x.DetachFromScope();
             seen.Add(x);
             i++;

@@ -107,9 +107,10 @@ public class ModuleStructureTests
     {
         var model = new Linear(2, 2, generator: new Generator(1));
         var storage = model.Weight.Storage;
-        Assert.Same(model, model.To(Device.Cpu));
+        var home = Backends.TestDevice.Default; // the CPU, or the checked device in the suite's second pass
+        Assert.Same(model, model.To(home));
         Assert.Same(storage, model.Weight.Storage);
-        Assert.Same(model, model.To("cpu"));
+        if (home == Device.Cpu) Assert.Same(model, model.To("cpu"));
         var e = Assert.Throws<NotSupportedException>(() => model.To(Device.Cuda(0)));
         Assert.Contains("cuda:0", e.Message);
         Assert.Throws<ArgumentException>(() => model.To(DType.Int64));

@@ -9,6 +9,7 @@ internal sealed partial class CpuBackend
         TensorView x = input, y = output;
         var idx = (long[])index.Storage.Data;
         int start = index.Offset, count = index.Numel;
+        IndexRangeException.Check(idx.AsSpan(start, count), size);
         void Select(int j0, int n)
         {
             var rows = new ReadOnlySpan<long>(idx, start + j0, n);
@@ -28,6 +29,7 @@ internal sealed partial class CpuBackend
     public void IndexAdd(in TensorView target, int outer, int size, int inner, in TensorView index, in TensorView source)
     {
         var idx = Span<long>(index);
+        IndexRangeException.Check(idx, size);
         switch (target.DType)
         {
             case DType.Float32: IndexKernels.IndexAdd(Span<float>(target), outer, size, inner, idx, Span<float>(source)); break;
@@ -40,6 +42,7 @@ internal sealed partial class CpuBackend
     {
         var mode = kind switch { ScatterKind.Gather => IndexKernels.ScatterMode.Gather, ScatterKind.Scatter => IndexKernels.ScatterMode.Scatter, _ => IndexKernels.ScatterMode.ScatterAdd };
         var idx = Span<long>(index);
+        IndexRangeException.Check(idx, self.Shape[dim]);
         switch (self.DType)
         {
             case DType.Float32: IndexKernels.Run(mode, Span<float>(self), self.Strides, Span<float>(other), other.Strides, idx, index.Shape, dim); break;

@@ -19,8 +19,8 @@ internal sealed partial class CpuBackend
     public void FillRows(in TensorView row, in TensorView matrix)
     {
         int m = row.Numel, n = matrix.Numel / Math.Max(m, 1);
-        Array src = row.Storage.Data, dst = matrix.Storage.Data;
-        for (int i = 0; i < n; i++) Array.Copy(src, row.Offset, dst, matrix.Offset + i * m, m);
+        System.Array src = row.Storage.Data, dst = matrix.Storage.Data;
+        for (int i = 0; i < n; i++) System.Array.Copy(src, row.Offset, dst, matrix.Offset + i * m, m);
     }
 
     public void SumAll(in TensorView input, in TensorView output)

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Backprop.Kernels.Gemm;
 
+using Backprop.Backends;
+
 namespace Backprop.Kernels;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Backprop.Backends;
 
 namespace Backprop.Kernels;
 
@@ -18,9 +19,7 @@ internal static class MaxPool2x2Kernels
     internal static bool Vectorized = Sse.IsSupported;
 
     /// <summary>True when <paramref name="g"/> is the window these kernels handle.</summary>
-    public static bool Fits(in WindowGeometry g) =>
-        g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1 }
-        && g.Width == 2 * g.OutW && 2 * g.OutH <= g.Height && g.OutW > 0;
+    public static bool Fits(in WindowGeometry g) => g.Tiles2x2;
 
     /// <summary>values[p, oy, ox] = max of the window at (2·oy, 2·ox) of plane p, for planes [first, end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

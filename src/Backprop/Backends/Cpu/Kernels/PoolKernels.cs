@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using Backprop.Backends;
+
 namespace Backprop.Kernels;
 
 /// <summary>Max pooling over [C, H, W] planes: values and the flat index (h·W + w) of each window's maximum, and its scatter back.</summary>

@@ -48,6 +48,7 @@ internal static class WorkerPool
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int count, Action<int> body)
     {
+        if (Backprop.Backends.BackendGuard.Inside && count > 1) body = Backprop.Backends.BackendGuard.Carry(body); // the checked test device
         if (UseDotnetParallelFor && count > 1)
         {
             Parallel.For(0, count, body);

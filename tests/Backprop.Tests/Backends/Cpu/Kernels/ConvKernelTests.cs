@@ -1,3 +1,4 @@
+using Backprop.Backends;
 using Backprop.Kernels;
 
 namespace Backprop.Tests.Kernels;
