@@ -1,5 +1,6 @@
 // Backprop's benchmark: the peers' workloads (../shared/peers), one JSON line each.
 // Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
+// charlm_lstm, charlm_transformer: issue 16's character LMs (CharLm.cs; PyTorch: bench/torch_charlm.py); charlm_*_phases probes them.
 // Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step).
 // Data-parallel (need mpirun; 1 and 2 ranks, [threads] per rank): ddp_fmnist_mlp | allreduce.
 using System.Diagnostics;
@@ -66,6 +67,11 @@ if (only.Contains("pool_probe"))
     sw.Restart();
     for (int i = 0; i < 20; i++) { using var s1 = new TensorScope(); relu.Forward(px); }
     Workloads.Emit(("work", "relu_128x32x28x28_us"), ("us", Math.Round(sw.Elapsed.TotalMilliseconds * 1000 / 20)));
+}
+foreach (var work in new[] { "charlm_lstm", "charlm_transformer" })
+{
+    if (Want(work)) CharLm.Run(work);
+    if (only.Contains(work + "_phases")) Workloads.Emit([("work", work + "_phases_us"), .. CharLmPhaseProbe.Run(work).Select(p => (p.Phase, (object)p.Microseconds))]);
 }
 if (Want("ddp_fmnist_mlp")) DistributedBench.Launch("ddp_fmnist_mlp", [1, 2], threads);
 if (only.Contains("allreduce")) DistributedBench.Launch("allreduce", [2], threads);

@@ -33,7 +33,7 @@ public static class Workloads
     }
 
     /// <summary>Bytes the calling thread allocated per step in the last <see cref="TinyStep"/> or <see cref="FashionMnistMlp"/> run.</summary>
-    public static double LastAllocatedBytesPerStep { get; private set; }
+    public static double LastAllocatedBytesPerStep { get; internal set; }
 
     /// <summary>
     /// One SGD step of the 1-2-1 sigmoid network (x = 2, y = 1, lr 0.2), batch of one; returns µs per step. The peers

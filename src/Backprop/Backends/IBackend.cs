@@ -25,6 +25,24 @@ internal interface IBackend
     /// <summary>d = g·f′ computed from the activation's output y (contiguous, one dtype), into <paramref name="result"/>.</summary>
     void ActivationBackward(ActivationKind kind, in TensorView grad, in TensorView output, in TensorView result);
 
+    /// <summary>
+    /// Layer normalisation of the contiguous <paramref name="input"/> viewed as [rows, n] (n = the weight's or the mean's
+    /// partner size <paramref name="n"/>): output = (x − mean)·rstd·weight + bias with the biased variance; writes each row's
+    /// mean and rstd = 1/√(var + eps) ([rows]). <paramref name="weight"/> and <paramref name="bias"/> may be <c>default</c> (absent).
+    /// </summary>
+    void LayerNormForward(in TensorView input, in TensorView weight, in TensorView bias, double eps, int n, in TensorView output,
+        in TensorView mean, in TensorView rstd);
+
+    /// <summary>
+    /// First-order backward of <see cref="LayerNormForward"/> from its saved mean and rstd: writes the input's gradient and,
+    /// when given (not <c>default</c>), the weight's and bias's ([n], overwritten).
+    /// </summary>
+    void LayerNormBackward(in TensorView gradOutput, in TensorView input, in TensorView mean, in TensorView rstd, in TensorView weight, int n,
+        in TensorView gradInput, in TensorView gradWeight, in TensorView gradBias);
+
+    /// <summary>GELU's first-order backward d = g·GELU′(x) from the input <paramref name="input"/> (exact or tanh approximation), contiguous, one dtype.</summary>
+    void GeluBackward(bool tanhApproximation, in TensorView grad, in TensorView input, in TensorView result);
+
     /// <summary>Softmax (or log-softmax) of a contiguous tensor viewed as [outer, size, inner] along the middle dimension.</summary>
     void Softmax(in TensorView input, int outer, int size, int inner, in TensorView output, bool log);
 
@@ -145,6 +163,35 @@ internal interface IBackend
 
     /// <summary>Stable sort along the middle of [outer, size, inner]: sorted values and the Int64 source positions.</summary>
     void Sort(in TensorView input, int outer, int size, int inner, in TensorView values, in TensorView indices, bool descending);
+
+    /// <summary>
+    /// The pointwise half of one LSTM step over a batch: the contiguous pre-activation <paramref name="gates"/> [B, 4H]
+    /// (order i, f, g, o) become their activations in place, and c = f·cPrev + i·g, tanhC = tanh(c), h = o·tanh(c)
+    /// are written ([B, H] each, contiguous, one floating dtype).
+    /// </summary>
+    void LstmCellForward(in TensorView gates, in TensorView cPrev, in TensorView h, in TensorView c, in TensorView tanhC);
+
+    /// <summary>
+    /// Backward of <see cref="LstmCellForward"/> from the saved activated gates, tanh(c) and cPrev, given the total
+    /// gradients <paramref name="dh"/> and <paramref name="dc"/> of the step's h and c: writes the pre-activation gate
+    /// gradients into <paramref name="dGates"/> [B, 4H] and adds the gradient of cPrev into <paramref name="dcPrev"/>.
+    /// </summary>
+    void LstmCellBackward(in TensorView gates, in TensorView tanhC, in TensorView cPrev, in TensorView dh, in TensorView dc,
+        in TensorView dcPrev, in TensorView dGates);
+
+    /// <summary>
+    /// The pointwise part of one GRU step (gates r, z, n): from the input projection <paramref name="x"/> and the hidden
+    /// projection <paramref name="hp"/> ([B, 3H], biases included) writes the activated gates [B, 3H] and h [B, H].
+    /// </summary>
+    void GruCellForward(in TensorView x, in TensorView hp, in TensorView hPrev, in TensorView h, in TensorView gates);
+
+    /// <summary>
+    /// Backward of <see cref="GruCellForward"/> given the total gradient <paramref name="dh"/> of the step's h: writes the
+    /// gradients of the input projection (<paramref name="dX"/>) and of the hidden projection (<paramref name="dHp"/>) and
+    /// adds the direct part dh·z of hPrev's gradient into <paramref name="dhPrev"/>.
+    /// </summary>
+    void GruCellBackward(in TensorView gates, in TensorView hp, in TensorView hPrev, in TensorView dh, in TensorView dhPrev,
+        in TensorView dX, in TensorView dHp);
 
     /// <summary>
     /// Fused scaled dot-product attention: contiguous query [B, L, E], key [B, S, E], value [B, S, Ev] of one floating dtype

@@ -62,7 +62,8 @@ public static partial class Functional
 
     /// <summary>
     /// Layer normalisation over the trailing dimensions given by <paramref name="normalizedShape"/> (<c>F.layer_norm</c>):
-    /// (x − mean)/√(biased var + eps), then ·weight + bias (both of shape normalizedShape) when given.
+    /// (x − mean)/√(biased var + eps), then ·weight + bias (both of shape normalizedShape) when given. One fused node
+    /// (forward and first-order backward in one pass each) when the operands share a floating dtype.
     /// </summary>
     public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
@@ -72,7 +73,9 @@ public static partial class Functional
         foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias") })
             if (t is not null && !t.Shape.SequenceEqual(normalizedShape))
                 throw new ArgumentException($"LayerNorm: {name} has shape {t.ShapeString}, expected the normalized shape {ShapeUtil.Format(normalizedShape)}.");
-        return Affine(Standardize(input, [.. Enumerable.Range(input.Rank - k, k)], eps).Normalized, weight, bias, null);
+        Tensor Composed() => Affine(Standardize(input, [.. Enumerable.Range(input.Rank - k, k)], eps).Normalized, weight, bias, null);
+        bool fused = input.DType.IsFloatingPoint() && (weight is null || weight.DType == input.DType) && (bias is null || bias.DType == input.DType);
+        return fused ? Tensor.LayerNormFused(input, ShapeUtil.Numel(normalizedShape), weight, bias, eps, Composed) : Composed();
     }
 
     /// <summary>

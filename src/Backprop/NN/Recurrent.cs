@@ -58,6 +58,13 @@ public abstract class RecurrentBase : Module
     /// <summary>The generator the between-layer dropout masks come from.</summary>
     public Generator DropoutGenerator => dropoutGenerator;
 
+    /// <summary>
+    /// Whether LSTM and GRU directions without <c>lengths</c> run as one fused autograd node per direction (default)
+    /// instead of composed per-step ops; the results are the same, the fused path is faster and allocates less. PyTorch
+    /// has no such switch (it picks cuDNN's fused RNN by itself; <c>torch.backends.cudnn.enabled</c> comes closest).
+    /// </summary>
+    public bool Fused { get; set; } = true;
+
     /// <summary>The parameters per layer and direction in PyTorch's order (<c>all_weights</c>): [w_ih, w_hh, b_ih, b_hh].</summary>
     public IReadOnlyList<IReadOnlyList<Parameter>> AllWeights => weights;
 
@@ -100,6 +107,20 @@ public abstract class RecurrentBase : Module
         int steps = x.Size(0), batch = x.Size(1);
         // The input projection of every step at once: one [T·N, F] × [F, gates·H] product.
         var xProj = Tensor.Linear(x.Reshape([steps * batch, x.Size(2)]), w[0], HasBias ? w[2] : null).Reshape([steps, batch, -1]);
+        if (mode == RecurrentMode.Lstm && masks is null && Fused)
+        {
+            // One node for the whole direction (Tensor.LstmSequence); the composed step serves higher-order gradients.
+            var hc = Tensor.LstmSequence(xProj, h, c!, w[1], HasBias ? w[3] : null, reverse,
+                (xt, hPrev, cPrev) => { var (hn, cn) = RecurrentStep.Next(mode, xt, hPrev, cPrev, w[1], HasBias ? w[3] : null); return (hn, cn!); });
+            int last = reverse ? 0 : steps;
+            return (hc[0].Narrow(0, reverse ? 0 : 1, steps), hc[0, last], hc[1, last]);
+        }
+        if (mode == RecurrentMode.Gru && masks is null && Fused)
+        {
+            var hs = Tensor.GruSequence(xProj, h, w[1], HasBias ? w[3] : null, reverse,
+                (xt, hPrev) => RecurrentStep.Next(mode, xt, hPrev, null, w[1], HasBias ? w[3] : null).H);
+            return (hs.Narrow(0, reverse ? 0 : 1, steps), hs[reverse ? 0 : steps], null);
+        }
         var outputs = new Tensor[steps];
         for (int s = 0; s < steps; s++)
         {

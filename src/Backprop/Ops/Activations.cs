@@ -74,7 +74,18 @@ public partial class Tensor
             "tanh" => true,
             _ => throw new ArgumentException($"Gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\"."),
         };
-        return Node.Record(Map(new UnaryOp(tanh ? UnaryKind.GeluTanh : UnaryKind.Gelu), "Gelu"), "GeluBackward", [this], g => [g * GeluDerivative(tanh)], this);
+        return Node.Record(Map(new UnaryOp(tanh ? UnaryKind.GeluTanh : UnaryKind.Gelu), "Gelu"), "GeluBackward", [this],
+            g => [Autograd.IsGradEnabled ? g * GeluDerivative(tanh) : FusedGeluGrad(g, tanh)], this);
+    }
+
+    /// <summary>GELU's first-order backward in one backend pass (no graph is built).</summary>
+    private Tensor FusedGeluGrad(Tensor g, bool tanh)
+    {
+        var x = Dense();
+        var gd = g.DType == DType ? g.Dense() : g.To(DType).Dense();
+        var d = Uninitialized(shape, DType);
+        Backends.Backend.Of("GeluBackward", gd, x).GeluBackward(tanh, gd.Layout, x.Layout, d.Layout);
+        return d;
     }
 
     private Tensor GeluDerivative(bool tanh)

@@ -24,13 +24,22 @@ public partial class Tensor
 
     /// <summary>
     /// x·Wᵀ + b, the affine map of a fully connected layer (<c>torch.nn.functional.linear</c>). For a 2-D input it is one
-    /// fused GEMM that reads Wᵀ through strides (no transposed copy) into an output pre-filled with the bias.
+    /// fused GEMM that reads Wᵀ through strides (no transposed copy) into an output pre-filled with the bias; an input of
+    /// more dimensions is folded to 2-D first.
     /// </summary>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
         var dtype = input.DType;
         bool fused = input.Rank == 2 && weight.Rank == 2 && dtype.IsFloatingPoint() && weight.DType == dtype
             && (bias is null || (bias.Rank == 1 && bias.DType == dtype && bias.shape[0] == weight.shape[0]));
+        if (!fused && input.Rank > 2 && weight.Rank == 2 && dtype.IsFloatingPoint() && weight.DType == dtype && input.shape[^1] == weight.shape[1]
+            && (bias is null || (bias.Rank == 1 && bias.DType == dtype && bias.shape[0] == weight.shape[0])))
+        {
+            // [..., k] as one [rows, k] GEMM (a view when the leading dimensions merge), as PyTorch folds them: the weight's
+            // gradient is then one product instead of a per-batch product summed over the batch.
+            int[] outShape = [.. input.shape[..^1], weight.shape[0]];
+            return Linear(input.Reshape([-1, input.shape[^1]]), weight, bias).Reshape(outShape);
+        }
         if (!fused)
         {
             var r = input.MatMul(weight.Transpose());

@@ -227,4 +227,50 @@ internal sealed class CheckedBackend : IBackend
         using var _ = BackendGuard.Enter();
         Cpu.AttentionBackward(in query, in key, in value, in mask, in dims, in output, in logSumExp, in gradOutput, in gradQuery, in gradKey, in gradValue);
     }
+
+    public void LstmCellForward(in TensorView gates, in TensorView cPrev, in TensorView h, in TensorView c, in TensorView tanhC)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.LstmCellForward(in gates, in cPrev, in h, in c, in tanhC);
+    }
+
+    public void LstmCellBackward(in TensorView gates, in TensorView tanhC, in TensorView cPrev, in TensorView dh, in TensorView dc,
+        in TensorView dcPrev, in TensorView dGates)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.LstmCellBackward(in gates, in tanhC, in cPrev, in dh, in dc, in dcPrev, in dGates);
+    }
+
+    public void GruCellForward(in TensorView x, in TensorView hp, in TensorView hPrev, in TensorView h, in TensorView gates)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.GruCellForward(in x, in hp, in hPrev, in h, in gates);
+    }
+
+    public void GruCellBackward(in TensorView gates, in TensorView hp, in TensorView hPrev, in TensorView dh, in TensorView dhPrev,
+        in TensorView dX, in TensorView dHp)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.GruCellBackward(in gates, in hp, in hPrev, in dh, in dhPrev, in dX, in dHp);
+    }
+
+    public void LayerNormForward(in TensorView input, in TensorView weight, in TensorView bias, double eps, int n, in TensorView output,
+        in TensorView mean, in TensorView rstd)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.LayerNormForward(in input, in weight, in bias, eps, n, in output, in mean, in rstd);
+    }
+
+    public void LayerNormBackward(in TensorView gradOutput, in TensorView input, in TensorView mean, in TensorView rstd, in TensorView weight, int n,
+        in TensorView gradInput, in TensorView gradWeight, in TensorView gradBias)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.LayerNormBackward(in gradOutput, in input, in mean, in rstd, in weight, n, in gradInput, in gradWeight, in gradBias);
+    }
+
+    public void GeluBackward(bool tanhApproximation, in TensorView grad, in TensorView input, in TensorView result)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.GeluBackward(tanhApproximation, in grad, in input, in result);
+    }
 }

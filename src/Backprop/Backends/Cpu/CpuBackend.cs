@@ -75,6 +75,12 @@ internal sealed partial class CpuBackend : IBackend
         }
     }
 
+    public void GeluBackward(bool tanhApproximation, in TensorView grad, in TensorView input, in TensorView result)
+    {
+        if (input.DType == DType.Float32) GeluKernels.Backward<float>(Span<float>(grad), Span<float>(input), Span<float>(result), tanhApproximation);
+        else GeluKernels.Backward<double>(Span<double>(grad), Span<double>(input), Span<double>(result), tanhApproximation);
+    }
+
     public void Softmax(in TensorView input, int outer, int size, int inner, in TensorView output, bool log)
     {
         if (input.DType == DType.Float32) ReductionKernels.Softmax(Span<float>(input), outer, size, inner, Span<float>(output), log);

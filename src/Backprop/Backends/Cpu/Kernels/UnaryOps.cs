@@ -83,11 +83,16 @@ internal readonly struct ClampOp(double min, double max) : IUnaryOp
     }
 }
 
-/// <summary>GELU, exact (x·Φ(x)) or with PyTorch's tanh approximation.</summary>
+/// <summary>GELU, exact (x·Φ(x)) or with PyTorch's tanh approximation; exact Float32 goes through <see cref="GeluKernels"/> (ATen's float erf).</summary>
 internal readonly struct GeluOp(bool tanhApproximation) : IUnaryOp
 {
     public void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && !tanhApproximation)
+        {
+            GeluKernels.ExactForward(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(d));
+            return;
+        }
         for (int i = 0; i < x.Length; i++)
         {
             double v = double.CreateChecked(x[i]);
