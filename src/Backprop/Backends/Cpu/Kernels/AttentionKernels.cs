@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Backprop.Backends;
 
 namespace Backprop.Kernels;
@@ -33,7 +35,7 @@ internal static class AttentionKernels
                 T max = T.NegativeInfinity;
                 for (int j = 0; j < end; j++)
                 {
-                    T s = TensorPrimitives.Dot(qi, kb.Slice(j * d.E, d.E)) * scale + mask.At(b, i, j);
+                    T s = Dot(qi, kb.Slice(j * d.E, d.E)) * scale + mask.At(b, i, j);
                     scores[j] = s;
                     if (s > max) max = s;
                 }
@@ -43,7 +45,7 @@ internal static class AttentionKernels
                 {
                     T p = T.Exp(scores[j] - max); // NaN when every key is masked (max = −∞), as PyTorch's softmax
                     sum += p;
-                    if (p != T.Zero && (d.DropoutP == 0 || Keep(d, b, i, j))) TensorPrimitives.MultiplyAdd(vb.Slice(j * d.Ev, d.Ev), p, oi, oi);
+                    if (p != T.Zero && (d.DropoutP == 0 || Keep(d, b, i, j))) MultiplyAdd(vb.Slice(j * d.Ev, d.Ev), p, oi, oi);
                 }
                 TensorPrimitives.Multiply(oi, keepScale / sum, oi);
                 logSumExp[b * d.L + i] = max + T.Log(sum);
@@ -76,27 +78,61 @@ internal static class AttentionKernels
                 var dqi = gradQ.Slice(row * d.E, d.E);
                 var doi = gradOutput.Slice(row * d.Ev, d.Ev);
                 T lse = logSumExp[row];
-                T delta = TensorPrimitives.Dot(doi, output.Slice(row * d.Ev, d.Ev)); // Σⱼ pⱼ·dpⱼ
+                T delta = Dot(doi, output.Slice(row * d.Ev, d.Ev)); // Σⱼ pⱼ·dpⱼ
                 dqi.Clear();
                 int end = d.Causal ? Math.Min(d.S, i + 1) : d.S;
                 for (int j = 0; j < end; j++)
                 {
                     var kj = kb.Slice(j * d.E, d.E);
                     var vj = vb.Slice(j * d.Ev, d.Ev);
-                    T p = T.Exp(TensorPrimitives.Dot(qi, kj) * scale + mask.At(b, i, j) - lse);
+                    T p = T.Exp(Dot(qi, kj) * scale + mask.At(b, i, j) - lse);
                     if (p == T.Zero) continue;
                     // with dropout the output used p̃ = p·keep/(1 − dropout): dV gets p̃·dO, and dP = keep/(1 − dropout)·(dO·v)
                     T kept = d.DropoutP == 0 || Keep(d, b, i, j) ? keepScale : T.Zero;
-                    T ds = p * (kept == T.Zero ? -delta : kept * TensorPrimitives.Dot(doi, vj) - delta) * scale;
-                    TensorPrimitives.MultiplyAdd(kj, ds, dqi, dqi);
+                    T ds = p * (kept == T.Zero ? -delta : kept * Dot(doi, vj) - delta) * scale;
+                    MultiplyAdd(kj, ds, dqi, dqi);
                     var dkj = dkb.Slice(j * d.E, d.E);
-                    TensorPrimitives.MultiplyAdd(qi, ds, dkj, dkj);
+                    MultiplyAdd(qi, ds, dkj, dkj);
                     if (kept == T.Zero) continue;
                     var dvj = dvb.Slice(j * d.Ev, d.Ev);
-                    TensorPrimitives.MultiplyAdd(doi, p * kept, dvj, dvj);
+                    MultiplyAdd(doi, p * kept, dvj, dvj);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// a·b for one head's row. Heads are short (32–128 values), where a call into TensorPrimitives per (query, key) pair
+    /// costs as much as the arithmetic: a multiple of the vector width runs inline in Vector256 lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = a.Length, w = Vector256<T>.Count;
+        if (!Vector256.IsHardwareAccelerated || n % w != 0 || b.Length != n) return TensorPrimitives.Dot(a, b);
+        ref T ra = ref MemoryMarshal.GetReference(a);
+        ref T rb = ref MemoryMarshal.GetReference(b);
+        var acc = Vector256<T>.Zero;
+        for (int e = 0; e < n; e += w) acc += Vector256.LoadUnsafe(ref ra, (nuint)e) * Vector256.LoadUnsafe(ref rb, (nuint)e);
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>y = x·s + y over one head's row (inline Vector256 lanes, as <see cref="Dot{T}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAdd<T>(ReadOnlySpan<T> x, T s, Span<T> y, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, w = Vector256<T>.Count;
+        if (!Vector256.IsHardwareAccelerated || n % w != 0 || y.Length != n || destination.Length != n)
+        {
+            TensorPrimitives.MultiplyAdd(x, s, y, destination);
+            return;
+        }
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        ref T ry = ref MemoryMarshal.GetReference(y);
+        ref T rd = ref MemoryMarshal.GetReference(destination);
+        var sv = Vector256.Create(s);
+        for (int e = 0; e < n; e += w)
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref rx, (nuint)e) * sv + Vector256.LoadUnsafe(ref ry, (nuint)e), ref rd, (nuint)e);
     }
 
     /// <summary>
