@@ -75,10 +75,10 @@ internal sealed class GradBucket<T>(Parameter[] parameters) : GradBucket(paramet
         int offset = 0;
         foreach (var p in Parameters)
         {
-            var grad = TensorData.Span<T>(p.Grad!);
-            var slot = buffer.AsSpan(offset, grad.Length);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(grad, scale, slot);
-            offset += grad.Length;
+            var slot = buffer.AsSpan(offset, p.Grad!.Numel);
+            TensorData.Download<T>(p.Grad, slot); // the gradient into its slot of the bucket, then ÷ world size in place
+            System.Numerics.Tensors.TensorPrimitives.Multiply(slot, scale, slot);
+            offset += slot.Length;
         }
         Work = group.AllReduceAsync<T>(buffer);
     }
@@ -90,9 +90,9 @@ internal sealed class GradBucket<T>(Parameter[] parameters) : GradBucket(paramet
         int offset = 0;
         foreach (var p in Parameters)
         {
-            var grad = TensorData.Span<T>(p.Grad!);
-            buffer.AsSpan(offset, grad.Length).CopyTo(grad);
-            offset += grad.Length;
+            int count = p.Grad!.Numel;
+            TensorData.Upload<T>(buffer.AsSpan(offset, count), p.Grad);
+            offset += count;
         }
     }
 }

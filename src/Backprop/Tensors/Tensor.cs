@@ -210,17 +210,6 @@ public partial class Tensor
 
     internal void BumpVersion() => Storage.Version++;
 
-    /// <summary>
-    /// The elements of a contiguous CPU tensor as a span of host memory: only for <c>Backprop.Distributed</c>, whose MPI
-    /// collectives exchange host buffers. Everything in this assembly goes through the backend; on a device whose memory
-    /// the host cannot read (the checked test device) this throws.
-    /// </summary>
-    internal Span<T> Span<T>() where T : unmanaged
-    {
-        if (!IsContiguous) throw new InvalidOperationException("internal: Span() on a non-contiguous tensor");
-        return ((T[])Storage.Data).AsSpan(Offset, Numel);
-    }
-
     /// <summary>The flat storage index of the element at a multi-index.</summary>
     internal int StorageIndex(ReadOnlySpan<int> index)
     {
