@@ -2,6 +2,8 @@
 // Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
 // charlm_lstm, charlm_transformer: issue 16's character LMs (CharLm.cs; PyTorch: bench/torch_charlm.py); charlm_*_phases probes them.
 // Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step).
+// CNN probes: cnn_quick (60 steps) | cnn_phases (µs per layer) | cnn_phases_cpu (thread CPU time per layer and backward node; run
+// with 1 thread) | conv_gemm (conv kernels by thread CPU time). bench/cnn_vs_torch.sh compares the CNN with PyTorch in one run.
 // Data-parallel (need mpirun; 1 and 2 ranks, [threads] per rank): ddp_fmnist_mlp | allreduce.
 using System.Diagnostics;
 using System.Globalization;
@@ -45,9 +47,9 @@ if (only.Contains("cnn_quick"))
     Workloads.Emit(("work", "fmnist_cnn_b128_60steps"), ("samples_per_s", Math.Round(samplesPerSecond)));
 }
 if (only.Contains("conv_gemm")) // thread CPU time, one thread
-    foreach (var (images, k) in new[] { (128, 288), (4, 288) })
-        foreach (var (shape, gflops) in ConvGemmProbe.Run(images, reps: 3 * 128 / images, kOverride: k))
-            Workloads.Emit(("work", $"conv_gemm_{shape}_images{images}_k{k}"), ("gflops", Math.Round(gflops, 1)));
+    foreach (int images in new[] { 128, 4 }) // 4 images: operands that stay in cache
+        foreach (var (name, value, unit) in ConvGemmProbe.Run(images, reps: 3 * 128 / images))
+            Workloads.Emit(("work", $"conv_gemm_{name}_images{images}"), (unit, Math.Round(value, 2)));
 if (only.Contains("cnn_phases_cpu")) // thread CPU time per phase and per backward node; run with 1 thread
     Workloads.Emit([("work", "fmnist_cnn_b128_phases_cpu_us"), .. CnnPhaseProbe.Run(cpuTime: true).Select(p => (p.Phase, (object)p.Microseconds))]);
 if (only.Contains("cnn_phases"))
