@@ -81,11 +81,8 @@ internal static class ConvGemmKernels
         where T : unmanaged, INumber<T>
     {
         int rows = g.Rows / groups, perGroup = cout / groups, positions = g.Positions;
-        var transposed = new T[groups * rows * perGroup];
-        for (int gi = 0; gi < groups; gi++) // start from dw's current values, so the result is dw + Σ images, as above
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < perGroup; c++)
-                    transposed[(gi * rows + r) * perGroup + c] = dw[dwOffset + (gi * perGroup + c) * rows + r];
+        var transposed = System.Buffers.ArrayPool<T>.Shared.Rent(groups * rows * perGroup); // no garbage per backward
+        Copy(toTransposed: true); // start from dw's current values, so the result is dw + Σ images, as above
         for (int n = first; n < end; n++)
         {
             var (cols, colsOffset) = Columns(x, n, columns, columnsOffset, g);
@@ -95,10 +92,20 @@ internal static class ConvGemmKernels
                 GemmKernel.Multiply(cols, colsOffset + gi * rows * positions, positions, 1, grad, gImage + gi * perGroup * positions, 1, positions,
                     transposed, gi * rows * perGroup, perGroup, rows, positions, perGroup, accumulate: true);
         }
-        for (int gi = 0; gi < groups; gi++)
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < perGroup; c++)
-                    dw[dwOffset + (gi * perGroup + c) * rows + r] = transposed[(gi * rows + r) * perGroup + c];
+        Copy(toTransposed: false);
+        System.Buffers.ArrayPool<T>.Shared.Return(transposed);
+
+        void Copy(bool toTransposed) // dw [groups, perGroup, rows] ↔ transposed [groups, rows, perGroup]
+        {
+            for (int gi = 0; gi < groups; gi++)
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < perGroup; c++)
+                    {
+                        int t = (gi * rows + r) * perGroup + c, d = dwOffset + (gi * perGroup + c) * rows + r;
+                        if (toTransposed) transposed[t] = dw[d];
+                        else dw[d] = transposed[t];
+                    }
+        }
     }
 
     /// <summary>db[c] += Σ over images [first, end) and positions of g[n, c, ·].</summary>
