@@ -60,7 +60,7 @@ public static class CnnPhaseProbe
     }
 
     /// <summary>Sums each node kind's backward time (same clock as the phases).</summary>
-    private sealed class NodeClock(Func<long> now) : IBackwardProbe
+    internal sealed class NodeClock(Func<long> now) : IBackwardProbe
     {
         public bool Counting;
         public readonly Dictionary<string, long> Totals = [];

@@ -1,6 +1,6 @@
 // Backprop's benchmark: the peers' workloads (../shared/peers), one JSON line each.
 // Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
-// charlm_lstm, charlm_transformer: issue 16's character LMs (CharLm.cs; PyTorch: bench/torch_charlm.py); charlm_*_phases probes them.
+// charlm_lstm, charlm_transformer: issue 16's character LMs (CharLm.cs; PyTorch: bench/torch_charlm.py); charlm_*_phases probes them (charlm_*_phases_cpu: thread CPU time, per backward node; 1 thread).
 // Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step).
 // CNN probes: cnn_quick (60 steps) | cnn_phases (µs per layer) | cnn_phases_cpu (thread CPU time per layer and backward node; run
 // with 1 thread) | conv_gemm (conv kernels by thread CPU time). bench/cnn_vs_torch.sh compares the CNN with PyTorch in one run.
@@ -74,6 +74,8 @@ foreach (var work in new[] { "charlm_lstm", "charlm_transformer" })
 {
     if (Want(work)) CharLm.Run(work);
     if (only.Contains(work + "_phases")) Workloads.Emit([("work", work + "_phases_us"), .. CharLmPhaseProbe.Run(work).Select(p => (p.Phase, (object)p.Microseconds))]);
+    if (only.Contains(work + "_phases_cpu")) // thread CPU time per phase and per backward node; run with 1 thread
+        Workloads.Emit([("work", work + "_phases_cpu_us"), .. CharLmPhaseProbe.Run(work, cpuTime: true).Select(p => (p.Phase, (object)p.Microseconds))]);
 }
 if (Want("ddp_fmnist_mlp")) DistributedBench.Launch("ddp_fmnist_mlp", [1, 2], threads);
 if (only.Contains("allreduce")) DistributedBench.Launch("allreduce", [2], threads);

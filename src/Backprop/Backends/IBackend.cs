@@ -194,8 +194,10 @@ internal interface IBackend
         in TensorView dX, in TensorView dHp);
 
     /// <summary>
-    /// Fused scaled dot-product attention: contiguous query [B, L, E], key [B, S, E], value [B, S, Ev] of one floating dtype
-    /// give output [B, L, Ev] = softmax(q·kᵀ·scale + mask)·v and the rows' log-sum-exp [B, L] (what backward needs), without
+    /// Fused scaled dot-product attention: query [batch…, L, E], key [batch…, S, E], value [batch…, S, Ev] of one floating
+    /// dtype, B slices in all, give output [batch…, L, Ev] = softmax(q·kᵀ·scale + mask)·v and the rows' contiguous
+    /// log-sum-exp [B, L] (what backward needs). Operands and output may be any strided views whose rows are contiguous
+    /// (last stride 1), e.g. heads read from a packed [N, T, 3E] projection and written into [N, T, E]; all without
     /// storing the [L, S] weights; <c>dims.Causal</c> restricts query i to keys 0..i without a mask; <c>dims.DropoutP</c> drops
     /// weights by a counter-based hash of <c>dims.Seed</c> and their index, which backward redraws.
     /// </summary>
@@ -203,8 +205,9 @@ internal interface IBackend
         in TensorView output, in TensorView logSumExp);
 
     /// <summary>
-    /// The gradients of <see cref="AttentionForward"/>'s query, key and value (contiguous, caller-allocated) from the output's
-    /// contiguous gradient, recomputing the weights from the saved output and log-sum-exp.
+    /// The gradients of <see cref="AttentionForward"/>'s query, key and value (caller-allocated views with contiguous rows,
+    /// every element written) from the output's gradient (contiguous rows), recomputing the weights from the saved output
+    /// and log-sum-exp.
     /// </summary>
     void AttentionBackward(in TensorView query, in TensorView key, in TensorView value, in AttentionMaskView mask, in AttentionDims dims,
         in TensorView output, in TensorView logSumExp, in TensorView gradOutput, in TensorView gradQuery, in TensorView gradKey, in TensorView gradValue);

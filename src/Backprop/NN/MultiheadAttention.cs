@@ -80,15 +80,27 @@ public sealed class MultiheadAttention : Module
         if (k.Size(0) != v.Size(0) || k.Size(1) != v.Size(1) || q.Size(1) != k.Size(1))
             throw new ArgumentException($"{op}: key of shape {key.ShapeString} and value of shape {value.ShapeString} must match, and share the batch size of query {query.ShapeString}.");
         int l = q.Size(0), s = k.Size(0), n = q.Size(1);
-        var w = InProjWeight.Chunk(3, 0);
-        var b = InProjBias?.Chunk(3, 0);
-        var qh = Heads(Tensor.Linear(q, w[0], b?[0]), l, n);
-        var kh = Heads(Tensor.Linear(k, w[1], b?[1]), s, n);
-        var vh = Heads(Tensor.Linear(v, w[2], b?[2]), s, n);
+        // self-attention: one projection [.., 3E] of the input in its own layout, the heads strided views of it
+        bool self = ReferenceEquals(query, key) && ReferenceEquals(key, value);
+        bool batchFirst = batched && BatchFirst;
+        var packed = self ? Tensor.Linear(batched ? query : q, InProjWeight, InProjBias) : null;
+        Tensor qh, kh, vh;
+        if (packed is not null) (qh, kh, vh) = (PackedHeads(packed, 0, batchFirst), PackedHeads(packed, 1, batchFirst), PackedHeads(packed, 2, batchFirst));
+        else
+        {
+            var w = InProjWeight.Chunk(3, 0);
+            var b = InProjBias?.Chunk(3, 0);
+            (qh, kh, vh) = (Heads(Tensor.Linear(q, w[0], b?[0]), l, n), Heads(Tensor.Linear(k, w[1], b?[1]), s, n), Heads(Tensor.Linear(v, w[2], b?[2]), s, n));
+        }
         var mask = CombinedMask(op, attnMask, keyPaddingMask, batched, qh, kh, n);
         bool causal = isCausal && attnMask is null;
         double dropout = IsTraining ? DropoutP : 0;
         Tensor o, weights = null!;
+        if (packed is not null && !needWeights && Tensor.CanFuseAttention(qh, kh, vh, mask)) // heads read and written in place
+        {
+            var joined = OutProj.Forward(Tensor.FusedSelfAttention(packed, NumHeads, batchFirst, mask, causal, 1 / Math.Sqrt(HeadDim), dropout, dropoutGenerator));
+            return (batched ? joined : joined.Squeeze(1), null);
+        }
         if (!needWeights && Tensor.CanFuseAttention(qh, kh, vh, mask)) // the weights are not asked for: never stored
             o = Tensor.FusedAttention(qh, kh, vh, mask, causal, 1 / Math.Sqrt(HeadDim), dropout, dropoutGenerator);
         else
@@ -105,6 +117,13 @@ public sealed class MultiheadAttention : Module
         if (!needWeights) return (output, null);
         var wOut = averageAttnWeights ? weights.Mean(1) : weights;
         return (output, batched ? wOut : wOut.Squeeze(0));
+    }
+
+    /// <summary>Part 0, 1 or 2 (query, key, value) of a packed [N, T, 3E] (batchFirst) or [T, N, 3E] projection as [N, heads, T, E/heads] views.</summary>
+    private Tensor PackedHeads(Tensor packed, int part, bool batchFirst)
+    {
+        var heads = packed.Reshape([packed.Size(0), packed.Size(1), 3, NumHeads, HeadDim]).Select(2, part);
+        return batchFirst ? heads.Permute(0, 2, 1, 3) : heads.Permute(1, 2, 0, 3);
     }
 
     /// <summary>[T, N, E] → [N, heads, T, E/heads].</summary>

@@ -11,14 +11,15 @@ internal sealed partial class CpuBackend
         in TensorView output, in TensorView logSumExp)
     {
         TensorView q = query, k = key, v = value, o = output, lse = logSumExp;
+        var (ql, kl, vl, ol) = (Operand(query), Operand(key), Operand(value), Operand(output));
         AttentionMaskView m = mask;
         AttentionDims d = dims;
         ForSlices(d, (b0, b1) =>
         {
             if (q.DType == DType.Float32)
-                AttentionKernels.Forward(Span<float>(q), Span<float>(k), Span<float>(v), MaskSpan<float>(m), d, Span<float>(o), Span<float>(lse), new float[d.S], b0, b1);
+                AttentionKernels.Forward(Data<float>(q), ql, Data<float>(k), kl, Data<float>(v), vl, MaskSpan<float>(m), d, Data<float>(o), ol, Span<float>(lse), b0, b1);
             else
-                AttentionKernels.Forward(Span<double>(q), Span<double>(k), Span<double>(v), MaskSpan<double>(m), d, Span<double>(o), Span<double>(lse), new double[d.S], b0, b1);
+                AttentionKernels.Forward(Data<double>(q), ql, Data<double>(k), kl, Data<double>(v), vl, MaskSpan<double>(m), d, Data<double>(o), ol, Span<double>(lse), b0, b1);
         });
     }
 
@@ -26,17 +27,48 @@ internal sealed partial class CpuBackend
         in TensorView output, in TensorView logSumExp, in TensorView gradOutput, in TensorView gradQuery, in TensorView gradKey, in TensorView gradValue)
     {
         TensorView q = query, k = key, v = value, o = output, lse = logSumExp, go = gradOutput, gq = gradQuery, gk = gradKey, gv = gradValue;
+        var (ql, kl, vl, ol) = (Operand(query), Operand(key), Operand(value), Operand(output));
+        var (gol, gql, gkl, gvl) = (Operand(gradOutput), Operand(gradQuery), Operand(gradKey), Operand(gradValue));
         AttentionMaskView m = mask;
         AttentionDims d = dims;
         ForSlices(d, (b0, b1) =>
         {
             if (q.DType == DType.Float32)
-                AttentionKernels.Backward(Span<float>(q), Span<float>(k), Span<float>(v), MaskSpan<float>(m), d, Span<float>(o), Span<float>(lse),
-                    Span<float>(go), Span<float>(gq), Span<float>(gk), Span<float>(gv), b0, b1);
+                AttentionKernels.Backward(Data<float>(q), ql, Data<float>(k), kl, Data<float>(v), vl, MaskSpan<float>(m), d, Data<float>(o), ol, Span<float>(lse),
+                    Data<float>(go), gol, Data<float>(gq), gql, Data<float>(gk), gkl, Data<float>(gv), gvl, b0, b1);
             else
-                AttentionKernels.Backward(Span<double>(q), Span<double>(k), Span<double>(v), MaskSpan<double>(m), d, Span<double>(o), Span<double>(lse),
-                    Span<double>(go), Span<double>(gq), Span<double>(gk), Span<double>(gv), b0, b1);
+                AttentionKernels.Backward(Data<double>(q), ql, Data<double>(k), kl, Data<double>(v), vl, MaskSpan<double>(m), d, Data<double>(o), ol, Span<double>(lse),
+                    Data<double>(go), gol, Data<double>(gq), gql, Data<double>(gk), gkl, Data<double>(gv), gvl, b0, b1);
         });
+    }
+
+    private static T[] Data<T>(in TensorView v) => (T[])v.Storage.Data;
+
+    /// <summary>
+    /// A [batch…, rows, features] view whose rows are contiguous (last stride 1) as the offset of each slice's first row
+    /// (batch dimensions flattened in order) and the row stride.
+    /// </summary>
+    private static AttentionOperand Operand(in TensorView view)
+    {
+        int rank = view.Shape.Length;
+        if (view.Shape[^1] > 1 && view.Strides[^1] != 1)
+            throw new ArgumentException($"attention: an operand of shape {ShapeUtil.Format(view.Shape)} must have contiguous rows (last stride 1), got stride {view.Strides[^1]}.");
+        int b = 1;
+        for (int dim = 0; dim < rank - 2; dim++) b *= view.Shape[dim];
+        var bases = new int[b];
+        var index = new int[rank - 2];
+        for (int i = 0; i < b; i++)
+        {
+            int off = view.Offset;
+            for (int dim = 0; dim < index.Length; dim++) off += index[dim] * view.Strides[dim];
+            bases[i] = off;
+            for (int dim = index.Length - 1; dim >= 0; dim--)
+            {
+                if (++index[dim] < view.Shape[dim]) break;
+                index[dim] = 0;
+            }
+        }
+        return new AttentionOperand(bases, view.Strides[^2]);
     }
 
     /// <summary>Splits the B slices (batch × heads) into contiguous ranges, one per thread, when the work is large enough.</summary>

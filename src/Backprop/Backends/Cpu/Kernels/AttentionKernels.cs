@@ -1,138 +1,126 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Backprop.Backends;
 
 namespace Backprop.Kernels;
 
 /// <summary>
-/// Fused scaled dot-product attention over contiguous [B, L, E] queries, [B, S, E] keys and [B, S, Ev] values, one
-/// (batch·head) slice at a time. Forward: per query row the scores q·kⱼ·scale (+ mask), their running maximum, the
-/// exponentials and Σ pⱼ·vⱼ are computed in one pass over the keys, so the [L, S] weights are never stored; the row's
-/// log-sum-exp is kept for backward. Causal attention stops the key loop at j = i (no mask is built). Backward recomputes
-/// each weight from the log-sum-exp (FlashAttention's rule: dS = P ⊙ (dP − rowsum(dO ⊙ O))). Dropout on the weights
-/// keeps weight (b, i, j) when a counter-based hash of (seed, index) says so (<see cref="Keep"/>), so backward redraws
-/// the same mask without storing it.
+/// Fused scaled dot-product attention over B (batch·head) slices of L query rows, S key rows and S value rows, one
+/// slice at a time; every operand is read or written through <see cref="AttentionOperand"/> (a base offset per slice
+/// and a row stride, the row itself contiguous), so heads can be read straight out of a packed [N, T, 3E] projection
+/// and the output written straight into [N, T, E]. Per slice, Kᵀ and Vᵀ are copied once into zero-padded [E, S']
+/// blocks, so a query row's scores q·Kᵀ (and backward's dO·Vᵀ) are vector multiply-adds across keys with no
+/// horizontal sums (<see cref="AttentionRows.Combine{T}"/>), and a row's exponentials are one vectorised call.
+/// Forward keeps the row's log-sum-exp, so the [L, S] weights are never stored; causal attention stops at key i (no
+/// mask is built). Backward recomputes each row's weights from the log-sum-exp (FlashAttention's rule:
+/// dS = P ⊙ (dP − rowsum(dO ⊙ O))). Dropout on the weights keeps weight (b, i, j) when a counter-based hash of
+/// (seed, index) says so (<see cref="Keep"/>), so backward redraws the same mask without storing it.
 /// </summary>
 internal static class AttentionKernels
 {
-    /// <summary>Forward for batch slices [b0, b1): output [B, L, Ev] and logSumExp [B, L]; <paramref name="scores"/> holds S values.</summary>
+    /// <summary>Forward for slices [b0, b1): output rows and logSumExp [B, L] (contiguous).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, in AttentionMaskSpan<T> mask, in AttentionDims d,
-        Span<T> output, Span<T> logSumExp, Span<T> scores, int b0, int b1) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T scale = T.CreateTruncating(d.Scale), keepScale = KeepScale<T>(d.DropoutP);
-        for (int b = b0; b < b1; b++)
-        {
-            var kb = k.Slice(b * d.S * d.E, d.S * d.E);
-            var vb = v.Slice(b * d.S * d.Ev, d.S * d.Ev);
-            for (int i = 0; i < d.L; i++)
-            {
-                var qi = q.Slice((b * d.L + i) * d.E, d.E);
-                var oi = output.Slice((b * d.L + i) * d.Ev, d.Ev);
-                int end = d.Causal ? Math.Min(d.S, i + 1) : d.S;
-                T max = T.NegativeInfinity;
-                for (int j = 0; j < end; j++)
-                {
-                    T s = Dot(qi, kb.Slice(j * d.E, d.E)) * scale + mask.At(b, i, j);
-                    scores[j] = s;
-                    if (s > max) max = s;
-                }
-                oi.Clear();
-                T sum = T.Zero;
-                for (int j = 0; j < end; j++)
-                {
-                    T p = T.Exp(scores[j] - max); // NaN when every key is masked (max = −∞), as PyTorch's softmax
-                    sum += p;
-                    if (p != T.Zero && (d.DropoutP == 0 || Keep(d, b, i, j))) MultiplyAdd(vb.Slice(j * d.Ev, d.Ev), p, oi, oi);
-                }
-                TensorPrimitives.Multiply(oi, keepScale / sum, oi);
-                logSumExp[b * d.L + i] = max + T.Log(sum);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Backward for batch slices [b0, b1): gradients of q, k, v from the output's gradient <paramref name="gradOutput"/>,
-    /// the forward's <paramref name="output"/> and <paramref name="logSumExp"/>. Each slice owns its dK and dV rows.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward<T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, in AttentionMaskSpan<T> mask, in AttentionDims d,
-        ReadOnlySpan<T> output, ReadOnlySpan<T> logSumExp, ReadOnlySpan<T> gradOutput, Span<T> gradQ, Span<T> gradK, Span<T> gradV, int b0, int b1)
+    public static void Forward<T>(T[] q, in AttentionOperand ql, T[] k, in AttentionOperand kl, T[] v, in AttentionOperand vl,
+        in AttentionMaskSpan<T> mask, in AttentionDims d, T[] output, in AttentionOperand ol, Span<T> logSumExp, int b0, int b1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T scale = T.CreateTruncating(d.Scale), keepScale = KeepScale<T>(d.DropoutP);
-        for (int b = b0; b < b1; b++)
+        int sp = AttentionRows.Padded<T>(d.S);
+        var pool = ArrayPool<T>.Shared;
+        T[] kt = pool.Rent(d.E * sp), scores = pool.Rent(sp);
+        try
         {
-            var kb = k.Slice(b * d.S * d.E, d.S * d.E);
-            var vb = v.Slice(b * d.S * d.Ev, d.S * d.Ev);
-            var dkb = gradK.Slice(b * d.S * d.E, d.S * d.E);
-            var dvb = gradV.Slice(b * d.S * d.Ev, d.S * d.Ev);
-            dkb.Clear();
-            dvb.Clear();
-            for (int i = 0; i < d.L; i++)
+            for (int b = b0; b < b1; b++)
             {
-                int row = b * d.L + i;
-                var qi = q.Slice(row * d.E, d.E);
-                var dqi = gradQ.Slice(row * d.E, d.E);
-                var doi = gradOutput.Slice(row * d.Ev, d.Ev);
-                T lse = logSumExp[row];
-                T delta = Dot(doi, output.Slice(row * d.Ev, d.Ev)); // Σⱼ pⱼ·dpⱼ
-                dqi.Clear();
-                int end = d.Causal ? Math.Min(d.S, i + 1) : d.S;
-                for (int j = 0; j < end; j++)
+                AttentionRows.Transpose(k, kl.Base(b), kl.RowStride, d.S, d.E, kt, sp);
+                int vb = vl.Base(b);
+                for (int i = 0; i < d.L; i++)
                 {
-                    var kj = kb.Slice(j * d.E, d.E);
-                    var vj = vb.Slice(j * d.Ev, d.Ev);
-                    T p = T.Exp(Dot(qi, kj) * scale + mask.At(b, i, j) - lse);
-                    if (p == T.Zero) continue;
-                    // with dropout the output used p̃ = p·keep/(1 − dropout): dV gets p̃·dO, and dP = keep/(1 − dropout)·(dO·v)
-                    T kept = d.DropoutP == 0 || Keep(d, b, i, j) ? keepScale : T.Zero;
-                    T ds = p * (kept == T.Zero ? -delta : kept * Dot(doi, vj) - delta) * scale;
-                    MultiplyAdd(kj, ds, dqi, dqi);
-                    var dkj = dkb.Slice(j * d.E, d.E);
-                    MultiplyAdd(qi, ds, dkj, dkj);
-                    if (kept == T.Zero) continue;
-                    var dvj = dvb.Slice(j * d.Ev, d.Ev);
-                    MultiplyAdd(doi, p * kept, dvj, dvj);
+                    var qi = q.AsSpan(ql.Base(b) + i * ql.RowStride, d.E);
+                    var oi = output.AsSpan(ol.Base(b) + i * ol.RowStride, d.Ev);
+                    int end = d.Causal ? Math.Min(d.S, i + 1) : d.S;
+                    var s = scores.AsSpan(0, end);
+                    var padded = scores.AsSpan(0, AttentionRows.Padded<T>(end));
+                    AttentionRows.Combine(qi, kt, 0, sp, padded);
+                    TensorPrimitives.Multiply(s, scale, s);
+                    if (mask.IsPresent) for (int j = 0; j < end; j++) s[j] += mask.At(b, i, j);
+                    T max = T.NegativeInfinity;
+                    foreach (var x in s) if (x > max) max = x;
+                    TensorPrimitives.Subtract(s, max, s);
+                    AttentionRows.Exp(padded); // NaN when every key is masked (max = −∞), as PyTorch's softmax
+                    T sum = AttentionRows.Sum<T>(s);
+                    if (d.DropoutP > 0) for (int j = 0; j < end; j++) if (!Keep(d, b, i, j)) s[j] = T.Zero;
+                    AttentionRows.Combine(s, v, vb, vl.RowStride, oi);
+                    TensorPrimitives.Multiply(oi, keepScale / sum, oi);
+                    logSumExp[b * d.L + i] = max + T.Log(sum);
                 }
             }
         }
+        finally { pool.Return(kt); pool.Return(scores); }
     }
 
     /// <summary>
-    /// a·b for one head's row. Heads are short (32–128 values), where a call into TensorPrimitives per (query, key) pair
-    /// costs as much as the arithmetic: a multiple of the vector width runs inline in Vector256 lanes.
+    /// Backward for slices [b0, b1): gradients of q, k, v from the output's gradient, the forward's output and
+    /// logSumExp. Each slice owns its dK and dV rows, and every gradient row is written whole.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Backward<T>(T[] q, in AttentionOperand ql, T[] k, in AttentionOperand kl, T[] v, in AttentionOperand vl,
+        in AttentionMaskSpan<T> mask, in AttentionDims d, T[] output, in AttentionOperand ol, ReadOnlySpan<T> logSumExp,
+        T[] gradOutput, in AttentionOperand gol, T[] gradQ, in AttentionOperand gql, T[] gradK, in AttentionOperand gkl,
+        T[] gradV, in AttentionOperand gvl, int b0, int b1) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = a.Length, w = Vector256<T>.Count;
-        if (!Vector256.IsHardwareAccelerated || n % w != 0 || b.Length != n) return TensorPrimitives.Dot(a, b);
-        ref T ra = ref MemoryMarshal.GetReference(a);
-        ref T rb = ref MemoryMarshal.GetReference(b);
-        var acc = Vector256<T>.Zero;
-        for (int e = 0; e < n; e += w) acc += Vector256.LoadUnsafe(ref ra, (nuint)e) * Vector256.LoadUnsafe(ref rb, (nuint)e);
-        return Vector256.Sum(acc);
-    }
-
-    /// <summary>y = x·s + y over one head's row (inline Vector256 lanes, as <see cref="Dot{T}"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MultiplyAdd<T>(ReadOnlySpan<T> x, T s, Span<T> y, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = x.Length, w = Vector256<T>.Count;
-        if (!Vector256.IsHardwareAccelerated || n % w != 0 || y.Length != n || destination.Length != n)
+        T scale = T.CreateTruncating(d.Scale), keepScale = KeepScale<T>(d.DropoutP);
+        int sp = AttentionRows.Padded<T>(d.S);
+        var pool = ArrayPool<T>.Shared;
+        T[] kt = pool.Rent(d.E * sp), vt = pool.Rent(d.Ev * sp), p = pool.Rent(sp), dp = pool.Rent(sp);
+        try
         {
-            TensorPrimitives.MultiplyAdd(x, s, y, destination);
-            return;
+            for (int b = b0; b < b1; b++)
+            {
+                AttentionRows.Transpose(k, kl.Base(b), kl.RowStride, d.S, d.E, kt, sp);
+                AttentionRows.Transpose(v, vl.Base(b), vl.RowStride, d.S, d.Ev, vt, sp);
+                int kb = kl.Base(b), dkb = gkl.Base(b), dvb = gvl.Base(b);
+                for (int j = 0; j < d.S; j++)
+                {
+                    gradK.AsSpan(dkb + j * gkl.RowStride, d.E).Clear();
+                    gradV.AsSpan(dvb + j * gvl.RowStride, d.Ev).Clear();
+                }
+                for (int i = 0; i < d.L; i++)
+                {
+                    var qi = q.AsSpan(ql.Base(b) + i * ql.RowStride, d.E);
+                    var dqi = gradQ.AsSpan(gql.Base(b) + i * gql.RowStride, d.E);
+                    var doi = gradOutput.AsSpan(gol.Base(b) + i * gol.RowStride, d.Ev);
+                    T lse = logSumExp[b * d.L + i];
+                    T delta = TensorPrimitives.Dot<T>(doi, output.AsSpan(ol.Base(b) + i * ol.RowStride, d.Ev)); // Σⱼ pⱼ·dpⱼ
+                    int end = d.Causal ? Math.Min(d.S, i + 1) : d.S, padded = AttentionRows.Padded<T>(end);
+                    dqi.Clear();
+                    var pi = p.AsSpan(0, end);
+                    var dpi = dp.AsSpan(0, end);
+                    AttentionRows.Combine(qi, kt, 0, sp, p.AsSpan(0, padded));
+                    TensorPrimitives.Multiply(pi, scale, pi);
+                    if (mask.IsPresent) for (int j = 0; j < end; j++) pi[j] += mask.At(b, i, j);
+                    TensorPrimitives.Subtract(pi, lse, pi);
+                    AttentionRows.Exp(p.AsSpan(0, padded));
+                    AttentionRows.Combine(doi, vt, 0, sp, dp.AsSpan(0, padded)); // dO·vⱼ
+                    // with dropout the output used p̃ = p·keep/(1 − dropout): dV gets p̃·dO, and dP = keep/(1 − dropout)·(dO·v)
+                    if (d.DropoutP > 0)
+                        for (int j = 0; j < end; j++) dpi[j] = Keep(d, b, i, j) ? dpi[j] * keepScale : T.Zero;
+                    for (int j = 0; j < end; j++)
+                    {
+                        T pj = pi[j];
+                        if (pj == T.Zero) { dpi[j] = T.Zero; continue; }
+                        T ds = pj * (dpi[j] - delta) * scale;
+                        AttentionRows.MultiplyAdd(qi, ds, gradK.AsSpan(dkb + j * gkl.RowStride, d.E));
+                        T pv = d.DropoutP == 0 ? pj : Keep(d, b, i, j) ? pj * keepScale : T.Zero;
+                        if (pv != T.Zero) AttentionRows.MultiplyAdd(doi, pv, gradV.AsSpan(dvb + j * gvl.RowStride, d.Ev));
+                        dpi[j] = ds;
+                    }
+                    AttentionRows.Combine(dpi, k, kb, kl.RowStride, dqi); // dQᵢ = Σⱼ dSᵢⱼ·kⱼ
+                }
+            }
         }
-        ref T rx = ref MemoryMarshal.GetReference(x);
-        ref T ry = ref MemoryMarshal.GetReference(y);
-        ref T rd = ref MemoryMarshal.GetReference(destination);
-        var sv = Vector256.Create(s);
-        for (int e = 0; e < n; e += w)
-            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref rx, (nuint)e) * sv + Vector256.LoadUnsafe(ref ry, (nuint)e), ref rd, (nuint)e);
+        finally { pool.Return(kt); pool.Return(vt); pool.Return(p); pool.Return(dp); }
     }
 
     /// <summary>
@@ -155,6 +143,23 @@ internal static class AttentionKernels
 }
 
 /// <summary>
+/// Where one attention operand's rows lie: slice b's row r starts at <c>Bases[b] + r·RowStride</c>, and a row's values
+/// are contiguous. A contiguous [B, rows, E] tensor has bases b·rows·E and row stride E; a head of a packed
+/// [N, T, 3E] projection has bases n·T·3E + h·E/heads (+ E or 2E for keys and values) and row stride 3E.
+/// </summary>
+internal readonly struct AttentionOperand(int[] bases, int rowStride)
+{
+    /// <summary>Offset of each slice's first row.</summary>
+    public readonly int[] Bases = bases;
+    /// <summary>Distance between consecutive rows of a slice.</summary>
+    public readonly int RowStride = rowStride;
+
+    /// <summary>Offset of slice <paramref name="b"/>'s first row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Base(int b) => Bases[b];
+}
+
+/// <summary>
 /// An additive mask read through strides: element (b, i, j) at <c>BatchOffsets[b] + i·RowStride + j·ColStride</c> of
 /// <c>Data</c>; no mask when <c>BatchOffsets</c> is null (every entry 0).
 /// </summary>
@@ -163,6 +168,9 @@ internal readonly ref struct AttentionMaskSpan<T>(ReadOnlySpan<T> data, int[]? b
     private readonly ReadOnlySpan<T> data = data;
     private readonly int[]? batchOffsets = batchOffsets;
     private readonly int rowStride = rowStride, colStride = colStride;
+
+    /// <summary>Whether there is a mask at all.</summary>
+    public bool IsPresent => batchOffsets is not null;
 
     /// <summary>The mask's value for slice b, query i, key j (0 without a mask).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,6 +1,6 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
 
@@ -13,21 +13,13 @@ namespace Backprop.Kernels;
 internal static class GeluKernels
 {
     private const double Sqrt1Over2 = 0.70710678118654752440, InvSqrt2Pi = 0.39894228040143267794, TanhK = 0.7978845608028654;
-    private const int Chunk = 256;
 
-    /// <summary>y = x·Φ(x) for Float32, vectorised.</summary>
+    /// <summary>y = x·Φ(x) for Float32, vectorised (Vector512 where the hardware has it, else Vector256).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExactForward(ReadOnlySpan<float> x, Span<float> y)
     {
-        Span<float> erf = stackalloc float[Chunk];
-        for (int start = 0; start < x.Length; start += Chunk)
-        {
-            int n = Math.Min(Chunk, x.Length - start);
-            var xs = x.Slice(start, n);
-            Erf(xs, erf[..n]);
-            var ys = y.Slice(start, n);
-            for (int i = 0; i < n; i++) ys[i] = xs[i] * 0.5f * (1f + erf[i]);
-        }
+        if (Vector512.IsHardwareAccelerated) Map<V512, Vector512<float>>(x, default, y, false);
+        else Map<V256, Vector256<float>>(x, default, y, false);
     }
 
     /// <summary>d = g·(Φ(x) + x·φ(x)) (exact) or the derivative of the tanh approximation, from the input x.</summary>
@@ -52,41 +44,121 @@ internal static class GeluKernels
         }
     }
 
+    /// <summary>d = g·(Φ(x) + x·φ(x)) for Float32, vectorised as <see cref="ExactForward"/>.</summary>
     private static void ExactBackward(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> d)
     {
-        Span<float> erf = stackalloc float[Chunk];
-        Span<float> pdf = stackalloc float[Chunk];
-        for (int start = 0; start < x.Length; start += Chunk)
-        {
-            int n = Math.Min(Chunk, x.Length - start);
-            var xs = x.Slice(start, n);
-            Erf(xs, erf[..n]);
-            TensorPrimitives.Multiply(xs, xs, pdf[..n]);
-            TensorPrimitives.Multiply(pdf[..n], -0.5f, pdf[..n]);
-            TensorPrimitives.Exp(pdf[..n], pdf[..n]);
-            var gs = g.Slice(start, n);
-            var ds = d.Slice(start, n);
-            for (int i = 0; i < n; i++) ds[i] = gs[i] * (0.5f * (1f + erf[i]) + xs[i] * pdf[i] * (float)InvSqrt2Pi);
-        }
+        if (Vector512.IsHardwareAccelerated) Map<V512, Vector512<float>>(x, g, d, true);
+        else Map<V256, Vector256<float>>(x, g, d, true);
     }
 
-    /// <summary>erf(x/√2) for up to <see cref="Chunk"/> values (Abramowitz–Stegun 7.1.26, as ATen's float vectors).</summary>
-    private static void Erf(ReadOnlySpan<float> x, Span<float> result)
+    /// <summary>
+    /// The forward (<paramref name="backward"/> false: y = x·Φ(x)) or backward (d = g·(Φ(x) + x·φ(x))) over whole
+    /// vectors; the last partial vector runs through a zero-padded copy, so every element takes the same vector path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Map<TOps, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> d, bool backward)
+        where TOps : struct, IGeluVec<TVec> where TVec : struct
     {
-        int n = x.Length;
-        Span<float> e = stackalloc float[Chunk];
-        var es = e[..n];
-        TensorPrimitives.Multiply(x, (float)Sqrt1Over2, result); // u
-        TensorPrimitives.Multiply(result, result, es);
-        TensorPrimitives.Negate(es, es);
-        TensorPrimitives.Exp(es, es); // e^(−u²)
-        for (int i = 0; i < n; i++)
+        int n = x.Length, w = TOps.Count, full = n - n % w;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rd = ref MemoryMarshal.GetReference(d);
+        for (int i = 0; i < full; i += w)
         {
-            float u = result[i], a = MathF.Abs(u);
-            float t = 1f / MathF.FusedMultiplyAdd(0.3275911f, a, 1f);
-            float r = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(1.061405429f, t, -1.453152027f), t, 1.421413741f), t, -0.284496736f), t, 0.254829592f);
-            float v = MathF.FusedMultiplyAdd(-t * es[i], r, 1f);
-            result[i] = u < 0 ? -v : v;
+            var xv = TOps.Load(ref rx, (nuint)i);
+            TOps.Store(backward ? Backward<TOps, TVec>(xv, TOps.Load(ref rg, (nuint)i)) : Forward<TOps, TVec>(xv), ref rd, (nuint)i);
         }
+        if (full == n) return;
+        Span<float> tail = stackalloc float[3 * 16];
+        tail.Clear();
+        x[full..].CopyTo(tail);
+        if (backward) g[full..].CopyTo(tail[16..]);
+        var rt = TOps.Load(ref tail[0], 0);
+        TOps.Store(backward ? Backward<TOps, TVec>(rt, TOps.Load(ref tail[16], 0)) : Forward<TOps, TVec>(rt), ref tail[32], 0);
+        tail.Slice(32, n - full).CopyTo(d[full..]);
+    }
+
+    /// <summary>x·0.5·(1 + erf(x/√2)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Forward<TOps, TVec>(TVec x) where TOps : struct, IGeluVec<TVec> where TVec : struct =>
+        TOps.Mul(TOps.Mul(x, TOps.Splat(0.5f)), TOps.Add(TOps.Splat(1f), Erf<TOps, TVec>(x)));
+
+    /// <summary>g·(0.5·(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Backward<TOps, TVec>(TVec x, TVec g) where TOps : struct, IGeluVec<TVec> where TVec : struct
+    {
+        var cdf = TOps.Mul(TOps.Splat(0.5f), TOps.Add(TOps.Splat(1f), Erf<TOps, TVec>(x)));
+        var pdf = TOps.Exp(TOps.Mul(TOps.Mul(x, x), TOps.Splat(-0.5f)));
+        return TOps.Mul(g, TOps.Add(cdf, TOps.Mul(TOps.Mul(x, pdf), TOps.Splat((float)InvSqrt2Pi))));
+    }
+
+    /// <summary>
+    /// erf(x/√2) by Abramowitz–Stegun 7.1.26 as ATen's float vectors: t = 1/(1 + 0.3275911·|u|),
+    /// erf = sign(u)·(1 − t·e^(−u²)·r(t)), evaluated in the same order as ATen.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Erf<TOps, TVec>(TVec x) where TOps : struct, IGeluVec<TVec> where TVec : struct
+    {
+        var u = TOps.Mul(x, TOps.Splat((float)Sqrt1Over2));
+        var one = TOps.Splat(1f);
+        var t = TOps.Div(one, TOps.Fma(TOps.Splat(0.3275911f), TOps.Abs(u), one));
+        var r = TOps.Fma(TOps.Fma(TOps.Fma(TOps.Fma(TOps.Splat(1.061405429f), t, TOps.Splat(-1.453152027f)), t, TOps.Splat(1.421413741f)), t,
+            TOps.Splat(-0.284496736f)), t, TOps.Splat(0.254829592f));
+        var v = TOps.Fma(TOps.Mul(TOps.Negate(t), TOps.Exp(TOps.Negate(TOps.Mul(u, u)))), r, one);
+        return TOps.NegateWhereNegative(u, v);
+    }
+
+    /// <summary>
+    /// The few operations on one hardware vector the GELU formulas need, as static members of a struct type, so that
+    /// <see cref="Map{TOps, TVec}"/> compiles into one inlined body per width.
+    /// </summary>
+    private interface IGeluVec<TVec> where TVec : struct
+    {
+        static abstract int Count { get; }
+        static abstract TVec Load(ref float p, nuint i);
+        static abstract void Store(TVec v, ref float p, nuint i);
+        static abstract TVec Splat(float x);
+        static abstract TVec Add(TVec a, TVec b);
+        static abstract TVec Mul(TVec a, TVec b);
+        static abstract TVec Div(TVec a, TVec b);
+        /// <summary>a·b + c, fused.</summary>
+        static abstract TVec Fma(TVec a, TVec b, TVec c);
+        static abstract TVec Abs(TVec a);
+        static abstract TVec Negate(TVec a);
+        static abstract TVec Exp(TVec a);
+        /// <summary>−v where u &lt; 0, else v.</summary>
+        static abstract TVec NegateWhereNegative(TVec u, TVec v);
+    }
+
+    private readonly struct V512 : IGeluVec<Vector512<float>>
+    {
+        public static int Count => Vector512<float>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(ref float p, nuint i) => Vector512.LoadUnsafe(ref p, i);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> v, ref float p, nuint i) => v.StoreUnsafe(ref p, i);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Splat(float x) => Vector512.Create(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Div(Vector512<float> a, Vector512<float> b) => a / b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> a) => Vector512.Abs(a);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Negate(Vector512<float> a) => -a;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> a) => Vector512.Exp(a);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> NegateWhereNegative(Vector512<float> u, Vector512<float> v) => Vector512.ConditionalSelect(Vector512.LessThan(u, Vector512<float>.Zero), -v, v);
+    }
+
+    private readonly struct V256 : IGeluVec<Vector256<float>>
+    {
+        public static int Count => Vector256<float>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(ref float p, nuint i) => Vector256.LoadUnsafe(ref p, i);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> v, ref float p, nuint i) => v.StoreUnsafe(ref p, i);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Splat(float x) => Vector256.Create(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Div(Vector256<float> a, Vector256<float> b) => a / b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> a) => Vector256.Abs(a);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Negate(Vector256<float> a) => -a;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> a) => Vector256.Exp(a);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> NegateWhereNegative(Vector256<float> u, Vector256<float> v) => Vector256.ConditionalSelect(Vector256.LessThan(u, Vector256<float>.Zero), -v, v);
     }
 }
