@@ -20,8 +20,8 @@ internal sealed partial class CpuBackend
             case UnaryKind.LeakyRelu: Map(new LeakyReluOp(op.A), input, output); break;
             case UnaryKind.Pow: Map(new PowScalarOp(op.A), input, output); break;
             case UnaryKind.Clamp: Map(new ClampOp(op.A, op.B), input, output); break;
-            case UnaryKind.Gelu: Map(new GeluOp(false), input, output); break;
-            case UnaryKind.GeluTanh: Map(new GeluOp(true), input, output); break;
+            case UnaryKind.Gelu: MapSplit(new GeluOp(false), input, output); break;
+            case UnaryKind.GeluTanh: MapSplit(new GeluOp(true), input, output); break;
             case UnaryKind.Erf: Map(new ErfOp(), input, output); break;
             case UnaryKind.Log1p: Map(new Log1pOp(), input, output); break;
             case UnaryKind.Expm1: Map(new Expm1Op(), input, output); break;
@@ -39,6 +39,29 @@ internal sealed partial class CpuBackend
     {
         if (x.DType == DType.Float32) op.Apply(Span<float>(x), Span<float>(y));
         else op.Apply(Span<double>(x), Span<double>(y));
+    }
+
+    /// <summary>Elements per thread below which an expensive elementwise map (GELU) stays on one thread.</summary>
+    private const long ElementGrain = 1 << 15;
+
+    /// <summary><see cref="Map{TOp}"/> for a costly op: large inputs are cut into contiguous ranges, one per thread.</summary>
+    private static void MapSplit<TOp>(TOp op, in TensorView x, in TensorView y) where TOp : struct, IUnaryOp
+    {
+        TensorView xv = x, yv = y;
+        ForElements(x.Numel, (start, length) =>
+        {
+            if (xv.DType == DType.Float32) op.Apply<float>(Span<float>(xv).Slice(start, length), Span<float>(yv).Slice(start, length));
+            else op.Apply<double>(Span<double>(xv).Slice(start, length), Span<double>(yv).Slice(start, length));
+        });
+    }
+
+    /// <summary>Runs body(start, length) over [0, n) in one range, or in one range per thread (multiples of 64) when n is large.</summary>
+    private static void ForElements(int n, Action<int, int> body)
+    {
+        int parts = Threading.ForWork(n, ElementGrain);
+        if (parts <= 1) { body(0, n); return; }
+        int Bound(int part) => part == parts ? n : (int)((long)n * part / parts) & ~63;
+        WorkerPool.Run(parts, part => body(Bound(part), Bound(part + 1) - Bound(part)));
     }
 
     public void Binary(BinaryKind kind, in TensorView a, in TensorView b, in TensorView output)

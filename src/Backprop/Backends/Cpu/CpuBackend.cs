@@ -82,8 +82,14 @@ internal sealed partial class CpuBackend : IBackend
 
     public void GeluBackward(bool tanhApproximation, in TensorView grad, in TensorView input, in TensorView result)
     {
-        if (input.DType == DType.Float32) GeluKernels.Backward<float>(Span<float>(grad), Span<float>(input), Span<float>(result), tanhApproximation);
-        else GeluKernels.Backward<double>(Span<double>(grad), Span<double>(input), Span<double>(result), tanhApproximation);
+        TensorView g = grad, x = input, d = result;
+        ForElements(input.Numel, (start, length) =>
+        {
+            if (x.DType == DType.Float32)
+                GeluKernels.Backward<float>(Span<float>(g).Slice(start, length), Span<float>(x).Slice(start, length), Span<float>(d).Slice(start, length), tanhApproximation);
+            else
+                GeluKernels.Backward<double>(Span<double>(g).Slice(start, length), Span<double>(x).Slice(start, length), Span<double>(d).Slice(start, length), tanhApproximation);
+        });
     }
 
     public void Softmax(in TensorView input, int outer, int size, int inner, in TensorView output, bool log)

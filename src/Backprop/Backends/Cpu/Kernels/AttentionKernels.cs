@@ -14,7 +14,8 @@ namespace Backprop.Kernels;
 /// horizontal sums (<see cref="AttentionRows.Combine{T}"/>), and a row's exponentials are one vectorised call.
 /// Forward keeps the row's log-sum-exp, so the [L, S] weights are never stored; causal attention stops at key i (no
 /// mask is built). Backward recomputes each row's weights from the log-sum-exp (FlashAttention's rule:
-/// dS = P ⊙ (dP − rowsum(dO ⊙ O))). Dropout on the weights keeps weight (b, i, j) when a counter-based hash of
+/// dS = P ⊙ (dP − rowsum(dO ⊙ O))), keeps the slice's dS and dropped-out weights key-major, and forms each key's dK and
+/// dV row at the end as one combination of query (dO) rows, so no gradient row is read back per (query, key) pair. Dropout on the weights keeps weight (b, i, j) when a counter-based hash of
 /// (seed, index) says so (<see cref="Keep"/>), so backward redraws the same mask without storing it.
 /// </summary>
 internal static class AttentionKernels
@@ -73,28 +74,22 @@ internal static class AttentionKernels
         T scale = T.CreateTruncating(d.Scale), keepScale = KeepScale<T>(d.DropoutP);
         int sp = AttentionRows.Padded<T>(d.S);
         var pool = ArrayPool<T>.Shared;
+        // per slice: Kᵀ and Vᵀ blocks, one row's weights and gradients, and dSᵀ and P̃ᵀ [S, L] (key-major) for dK and dV
         T[] kt = pool.Rent(d.E * sp), vt = pool.Rent(d.Ev * sp), p = pool.Rent(sp), dp = pool.Rent(sp);
+        T[] dsT = pool.Rent(d.S * d.L), pT = pool.Rent(d.S * d.L);
         try
         {
             for (int b = b0; b < b1; b++)
             {
                 AttentionRows.Transpose(k, kl.Base(b), kl.RowStride, d.S, d.E, kt, sp);
                 AttentionRows.Transpose(v, vl.Base(b), vl.RowStride, d.S, d.Ev, vt, sp);
-                int kb = kl.Base(b), dkb = gkl.Base(b), dvb = gvl.Base(b);
-                for (int j = 0; j < d.S; j++)
-                {
-                    gradK.AsSpan(dkb + j * gkl.RowStride, d.E).Clear();
-                    gradV.AsSpan(dvb + j * gvl.RowStride, d.Ev).Clear();
-                }
                 for (int i = 0; i < d.L; i++)
                 {
                     var qi = q.AsSpan(ql.Base(b) + i * ql.RowStride, d.E);
-                    var dqi = gradQ.AsSpan(gql.Base(b) + i * gql.RowStride, d.E);
                     var doi = gradOutput.AsSpan(gol.Base(b) + i * gol.RowStride, d.Ev);
                     T lse = logSumExp[b * d.L + i];
                     T delta = TensorPrimitives.Dot<T>(doi, output.AsSpan(ol.Base(b) + i * ol.RowStride, d.Ev)); // Σⱼ pⱼ·dpⱼ
                     int end = d.Causal ? Math.Min(d.S, i + 1) : d.S, padded = AttentionRows.Padded<T>(end);
-                    dqi.Clear();
                     var pi = p.AsSpan(0, end);
                     var dpi = dp.AsSpan(0, end);
                     AttentionRows.Combine(qi, kt, 0, sp, p.AsSpan(0, padded));
@@ -104,23 +99,28 @@ internal static class AttentionKernels
                     AttentionRows.Exp(p.AsSpan(0, padded));
                     AttentionRows.Combine(doi, vt, 0, sp, dp.AsSpan(0, padded)); // dO·vⱼ
                     // with dropout the output used p̃ = p·keep/(1 − dropout): dV gets p̃·dO, and dP = keep/(1 − dropout)·(dO·v)
-                    if (d.DropoutP > 0)
-                        for (int j = 0; j < end; j++) dpi[j] = Keep(d, b, i, j) ? dpi[j] * keepScale : T.Zero;
                     for (int j = 0; j < end; j++)
                     {
-                        T pj = pi[j];
-                        if (pj == T.Zero) { dpi[j] = T.Zero; continue; }
-                        T ds = pj * (dpi[j] - delta) * scale;
-                        AttentionRows.MultiplyAdd(qi, ds, gradK.AsSpan(dkb + j * gkl.RowStride, d.E));
-                        T pv = d.DropoutP == 0 ? pj : Keep(d, b, i, j) ? pj * keepScale : T.Zero;
-                        if (pv != T.Zero) AttentionRows.MultiplyAdd(doi, pv, gradV.AsSpan(dvb + j * gvl.RowStride, d.Ev));
+                        bool kept = d.DropoutP == 0 || Keep(d, b, i, j);
+                        T pj = pi[j], pv = d.DropoutP == 0 ? pj : kept ? pj * keepScale : T.Zero;
+                        T ds = pj == T.Zero ? T.Zero : pj * ((d.DropoutP == 0 ? dpi[j] : kept ? dpi[j] * keepScale : T.Zero) - delta) * scale;
                         dpi[j] = ds;
+                        dsT[j * d.L + i] = ds;
+                        pT[j * d.L + i] = pv;
                     }
-                    AttentionRows.Combine(dpi, k, kb, kl.RowStride, dqi); // dQᵢ = Σⱼ dSᵢⱼ·kⱼ
+                    AttentionRows.Combine(dpi, k, kl.Base(b), kl.RowStride, gradQ.AsSpan(gql.Base(b) + i * gql.RowStride, d.E)); // dQᵢ = Σⱼ dSᵢⱼ·kⱼ
+                }
+                for (int j = 0; j < d.S; j++)
+                {
+                    int i0 = d.Causal ? Math.Min(j, d.L) : 0; // causal: only queries i ≥ j saw key j
+                    var dsj = dsT.AsSpan(j * d.L + i0, d.L - i0);
+                    AttentionRows.Combine(dsj, q, ql.Base(b) + i0 * ql.RowStride, ql.RowStride, gradK.AsSpan(gkl.Base(b) + j * gkl.RowStride, d.E)); // dKⱼ = Σᵢ dSᵢⱼ·qᵢ
+                    var pj = pT.AsSpan(j * d.L + i0, d.L - i0);
+                    AttentionRows.Combine(pj, gradOutput, gol.Base(b) + i0 * gol.RowStride, gol.RowStride, gradV.AsSpan(gvl.Base(b) + j * gvl.RowStride, d.Ev)); // dVⱼ = Σᵢ p̃ᵢⱼ·dOᵢ
                 }
             }
         }
-        finally { pool.Return(kt); pool.Return(vt); pool.Return(p); pool.Return(dp); }
+        finally { pool.Return(kt); pool.Return(vt); pool.Return(p); pool.Return(dp); pool.Return(dsT); pool.Return(pT); }
     }
 
     /// <summary>

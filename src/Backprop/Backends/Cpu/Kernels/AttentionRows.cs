@@ -42,6 +42,7 @@ internal static class AttentionRows
     public static void Combine<T>(ReadOnlySpan<T> w, T[] m, int offset, int stride, Span<T> result) where T : unmanaged, INumberBase<T>
     {
         int n = result.Length, rows = w.Length, vw = Vector256<T>.Count, c = 0;
+        if (rows == 0) { result.Clear(); return; }
         if ((long)offset + (long)Math.Max(0, rows - 1) * stride + n > m.Length) throw new ArgumentOutOfRangeException(nameof(m));
         ref T rm = ref MemoryMarshal.GetArrayDataReference(m);
         ref T rr = ref MemoryMarshal.GetReference(result);
@@ -79,23 +80,6 @@ internal static class AttentionRows
             for (int r = 0; r < rows; r++) a += w[r] * m[offset + r * stride + c];
             result[c] = a;
         }
-    }
-
-    /// <summary>y += x·s over one head's row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MultiplyAdd<T>(ReadOnlySpan<T> x, T s, Span<T> y) where T : unmanaged, INumberBase<T>
-    {
-        int n = x.Length, vw = Vector256<T>.Count, e = 0;
-        if (y.Length < n) throw new ArgumentOutOfRangeException(nameof(y));
-        ref T rx = ref MemoryMarshal.GetReference(x);
-        ref T ry = ref MemoryMarshal.GetReference(y);
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var sv = Vector256.Create(s);
-            for (; e + vw <= n; e += vw)
-                Fma(sv, Vector256.LoadUnsafe(ref rx, (nuint)e), Vector256.LoadUnsafe(ref ry, (nuint)e)).StoreUnsafe(ref ry, (nuint)e);
-        }
-        for (; e < n; e++) y[e] += x[e] * s;
     }
 
     /// <summary>
