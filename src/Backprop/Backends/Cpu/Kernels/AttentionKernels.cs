@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Backprop.Backends;
 
@@ -44,16 +43,13 @@ internal static class AttentionKernels
                     var s = scores.AsSpan(0, end);
                     var padded = scores.AsSpan(0, AttentionRows.Padded<T>(end));
                     AttentionRows.Combine(qi, kt, 0, sp, padded);
-                    TensorPrimitives.Multiply(s, scale, s);
+                    AttentionRows.Scale(padded, scale);
                     if (mask.IsPresent) for (int j = 0; j < end; j++) s[j] += mask.At(b, i, j);
-                    T max = T.NegativeInfinity;
-                    foreach (var x in s) if (x > max) max = x;
-                    TensorPrimitives.Subtract(s, max, s);
-                    AttentionRows.Exp(padded); // NaN when every key is masked (max = −∞), as PyTorch's softmax
-                    T sum = AttentionRows.Sum<T>(s);
+                    T max = AttentionRows.Max<T>(padded, end);
+                    T sum = AttentionRows.ExpSum(padded, end, max); // NaN when every key is masked (max = −∞), as PyTorch's softmax
                     if (d.DropoutP > 0) for (int j = 0; j < end; j++) if (!Keep(d, b, i, j)) s[j] = T.Zero;
                     AttentionRows.Combine(s, v, vb, vl.RowStride, oi);
-                    TensorPrimitives.Multiply(oi, keepScale / sum, oi);
+                    AttentionRows.Scale(oi, keepScale / sum);
                     logSumExp[b * d.L + i] = max + T.Log(sum);
                 }
             }
@@ -88,26 +84,29 @@ internal static class AttentionKernels
                     var qi = q.AsSpan(ql.Base(b) + i * ql.RowStride, d.E);
                     var doi = gradOutput.AsSpan(gol.Base(b) + i * gol.RowStride, d.Ev);
                     T lse = logSumExp[b * d.L + i];
-                    T delta = TensorPrimitives.Dot<T>(doi, output.AsSpan(ol.Base(b) + i * ol.RowStride, d.Ev)); // Σⱼ pⱼ·dpⱼ
+                    T delta = AttentionRows.Dot<T>(doi, output.AsSpan(ol.Base(b) + i * ol.RowStride, d.Ev)); // Σⱼ pⱼ·dpⱼ
                     int end = d.Causal ? Math.Min(d.S, i + 1) : d.S, padded = AttentionRows.Padded<T>(end);
                     var pi = p.AsSpan(0, end);
                     var dpi = dp.AsSpan(0, end);
                     AttentionRows.Combine(qi, kt, 0, sp, p.AsSpan(0, padded));
-                    TensorPrimitives.Multiply(pi, scale, pi);
+                    AttentionRows.Scale(p.AsSpan(0, padded), scale);
                     if (mask.IsPresent) for (int j = 0; j < end; j++) pi[j] += mask.At(b, i, j);
-                    TensorPrimitives.Subtract(pi, lse, pi);
-                    AttentionRows.Exp(p.AsSpan(0, padded));
+                    AttentionRows.ExpSum(p.AsSpan(0, padded), end, lse);
                     AttentionRows.Combine(doi, vt, 0, sp, dp.AsSpan(0, padded)); // dO·vⱼ
-                    // with dropout the output used p̃ = p·keep/(1 − dropout): dV gets p̃·dO, and dP = keep/(1 − dropout)·(dO·v)
-                    for (int j = 0; j < end; j++)
+                    if (d.DropoutP == 0)
                     {
-                        bool kept = d.DropoutP == 0 || Keep(d, b, i, j);
-                        T pj = pi[j], pv = d.DropoutP == 0 ? pj : kept ? pj * keepScale : T.Zero;
-                        T ds = pj == T.Zero ? T.Zero : pj * ((d.DropoutP == 0 ? dpi[j] : kept ? dpi[j] * keepScale : T.Zero) - delta) * scale;
-                        dpi[j] = ds;
-                        dsT[j * d.L + i] = ds;
-                        pT[j * d.L + i] = pv;
+                        AttentionRows.ScoreGradient<T>(p.AsSpan(0, padded), dp.AsSpan(0, padded), delta, scale);
+                        for (int j = 0; j < end; j++) { dsT[j * d.L + i] = dpi[j]; pT[j * d.L + i] = pi[j]; }
                     }
+                    else // the output used p̃ = p·keep/(1 − dropout): dV gets p̃·dO, and dP = keep/(1 − dropout)·(dO·v)
+                        for (int j = 0; j < end; j++)
+                        {
+                            bool kept = Keep(d, b, i, j);
+                            T pj = pi[j], ds = pj == T.Zero ? T.Zero : pj * ((kept ? dpi[j] * keepScale : T.Zero) - delta) * scale;
+                            dpi[j] = ds;
+                            dsT[j * d.L + i] = ds;
+                            pT[j * d.L + i] = kept ? pj * keepScale : T.Zero;
+                        }
                     AttentionRows.Combine(dpi, k, kl.Base(b), kl.RowStride, gradQ.AsSpan(gql.Base(b) + i * gql.RowStride, d.E)); // dQᵢ = Σⱼ dSᵢⱼ·kⱼ
                 }
                 for (int j = 0; j < d.S; j++)

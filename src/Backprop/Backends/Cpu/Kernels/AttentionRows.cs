@@ -82,31 +82,94 @@ internal static class AttentionRows
         }
     }
 
-    /// <summary>
-    /// x ← eˣ over a whole number of vectors, by the same vector routine whatever the length, so that a row's weights do
-    /// not depend on how many keys it has (a causal row and the same row under an explicit mask agree bit for bit).
-    /// </summary>
+    /// <summary>x ← x·s over a row of any length.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Exp<T>(Span<T> x) where T : unmanaged, INumberBase<T>
+    public static void Scale<T>(Span<T> x, T s) where T : unmanaged, INumberBase<T>
     {
-        int n = x.Length, vw = Vector256<T>.Count;
-        if (n % vw != 0) throw new ArgumentException("attention: the row is not a whole number of vectors.", nameof(x));
+        int n = x.Length, vw = Vector256<T>.Count, e = 0;
         ref T rx = ref MemoryMarshal.GetReference(x);
-        for (int e = 0; e < n; e += vw)
+        var sv = Vector256.Create(s);
+        for (; e + vw <= n; e += vw) (Vector256.LoadUnsafe(ref rx, (nuint)e) * sv).StoreUnsafe(ref rx, (nuint)e);
+        for (; e < n; e++) x[e] *= s;
+    }
+
+    /// <summary>a·b over a row of any length (vector lanes, then their sum).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, INumberBase<T>
+    {
+        int n = a.Length, vw = Vector256<T>.Count, e = 0;
+        if (b.Length < n) throw new ArgumentOutOfRangeException(nameof(b));
+        ref T ra = ref MemoryMarshal.GetReference(a);
+        ref T rb = ref MemoryMarshal.GetReference(b);
+        var acc = Vector256<T>.Zero;
+        for (; e + vw <= n; e += vw) acc = Fma(Vector256.LoadUnsafe(ref ra, (nuint)e), Vector256.LoadUnsafe(ref rb, (nuint)e), acc);
+        T sum = Vector256.Sum(acc);
+        for (; e < n; e++) sum += a[e] * b[e];
+        return sum;
+    }
+
+    /// <summary>The largest of x[0..end) (−∞ when end is 0), x being a whole number of vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Max<T>(ReadOnlySpan<T> x, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vw = Vector256<T>.Count;
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        var lowest = Vector256.Create(T.NegativeInfinity);
+        var acc = lowest;
+        for (int e = 0; e < end; e += vw)
         {
             var v = Vector256.LoadUnsafe(ref rx, (nuint)e);
-            (typeof(T) == typeof(float) ? Vector256.Exp(v.AsSingle()).As<float, T>() : Vector256.Exp(v.AsDouble()).As<double, T>()).StoreUnsafe(ref rx, (nuint)e);
+            if (end - e < vw) v = Vector256.ConditionalSelect(Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(end - e))), v, lowest);
+            acc = Vector256.Max(acc, v);
+        }
+        T max = T.NegativeInfinity;
+        for (int l = 0; l < vw; l++) max = T.Max(max, acc.GetElement(l));
+        return max;
+    }
+
+    /// <summary>
+    /// x[j] ← e^(x[j] − shift) for j &lt; end and 0 for end ≤ j &lt; x.Length (a whole number of vectors); returns the sum
+    /// of the row, accumulated per lane. Keys past <paramref name="end"/> and keys a mask hides (e^(−∞) = 0) add the
+    /// same zeros, so a causal row and the same row under an explicit causal mask agree bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T ExpSum<T>(Span<T> x, int end, T shift) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, vw = Vector256<T>.Count;
+        if (n % vw != 0 || end > n) throw new ArgumentException("attention: the row is not a whole number of vectors.", nameof(x));
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        var sv = Vector256.Create(shift);
+        var acc = Vector256<T>.Zero;
+        for (int e = 0; e < n; e += vw)
+        {
+            var v = Exp(Vector256.LoadUnsafe(ref rx, (nuint)e) - sv);
+            if (end - e < vw) v = Vector256.ConditionalSelect(Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(end - e))), v, Vector256<T>.Zero);
+            acc += v;
+            v.StoreUnsafe(ref rx, (nuint)e);
+        }
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>ds ← p·(dp − delta)·scale, and 0 where p is 0 (a whole number of vectors; dp is overwritten).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScoreGradient<T>(ReadOnlySpan<T> p, Span<T> dp, T delta, T scale) where T : unmanaged, INumberBase<T>
+    {
+        int n = dp.Length, vw = Vector256<T>.Count;
+        if (n % vw != 0 || p.Length < n) throw new ArgumentException("attention: the row is not a whole number of vectors.", nameof(dp));
+        ref T rp = ref MemoryMarshal.GetReference(p);
+        ref T rd = ref MemoryMarshal.GetReference(dp);
+        var (dv, sv) = (Vector256.Create(delta), Vector256.Create(scale));
+        for (int e = 0; e < n; e += vw)
+        {
+            var pv = Vector256.LoadUnsafe(ref rp, (nuint)e);
+            var ds = pv * (Vector256.LoadUnsafe(ref rd, (nuint)e) - dv) * sv;
+            Vector256.ConditionalSelect(Vector256.Equals(pv, Vector256<T>.Zero), Vector256<T>.Zero, ds).StoreUnsafe(ref rd, (nuint)e);
         }
     }
 
-    /// <summary>Σ x, added in order (as a scalar loop would), whatever the length.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, INumberBase<T>
-    {
-        T sum = T.Zero;
-        foreach (var v in x) sum += v;
-        return sum;
-    }
+    private static Vector256<T> Exp<T>(Vector256<T> v) where T : unmanaged =>
+        typeof(T) == typeof(float) ? Vector256.Exp(v.AsSingle()).As<float, T>() : Vector256.Exp(v.AsDouble()).As<double, T>();
 
     /// <summary>a·b + c, fused for float and double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
