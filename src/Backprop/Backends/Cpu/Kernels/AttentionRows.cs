@@ -169,7 +169,7 @@ internal static class AttentionRows
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> Exp<T>(Vector256<T> v) where T : unmanaged =>
-        typeof(T) == typeof(float) ? Vector256.Exp(v.AsSingle()).As<float, T>() : Vector256.Exp(v.AsDouble()).As<double, T>();
+        typeof(T) == typeof(float) ? FloatVectorMath.Exp<F256, Vector256<float>>(v.AsSingle()).As<float, T>() : Vector256.Exp(v.AsDouble()).As<double, T>();
 
     /// <summary>a·b + c, fused for float and double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -18,8 +18,8 @@ internal static class GeluKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExactForward(ReadOnlySpan<float> x, Span<float> y)
     {
-        if (Vector512.IsHardwareAccelerated) Map<V512, Vector512<float>>(x, default, y, false);
-        else Map<V256, Vector256<float>>(x, default, y, false);
+        if (Vector512.IsHardwareAccelerated) Map<F512, Vector512<float>>(x, default, y, false);
+        else Map<F256, Vector256<float>>(x, default, y, false);
     }
 
     /// <summary>d = g·(Φ(x) + x·φ(x)) (exact) or the derivative of the tanh approximation, from the input x.</summary>
@@ -47,8 +47,8 @@ internal static class GeluKernels
     /// <summary>d = g·(Φ(x) + x·φ(x)) for Float32, vectorised as <see cref="ExactForward"/>.</summary>
     private static void ExactBackward(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> d)
     {
-        if (Vector512.IsHardwareAccelerated) Map<V512, Vector512<float>>(x, g, d, true);
-        else Map<V256, Vector256<float>>(x, g, d, true);
+        if (Vector512.IsHardwareAccelerated) Map<F512, Vector512<float>>(x, g, d, true);
+        else Map<F256, Vector256<float>>(x, g, d, true);
     }
 
     /// <summary>
@@ -57,7 +57,7 @@ internal static class GeluKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Map<TOps, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> d, bool backward)
-        where TOps : struct, IGeluVec<TVec> where TVec : struct
+        where TOps : struct, IFloatVec<TVec> where TVec : struct
     {
         int n = x.Length, w = TOps.Count, full = n - n % w;
         ref float rx = ref MemoryMarshal.GetReference(x);
@@ -80,15 +80,15 @@ internal static class GeluKernels
 
     /// <summary>x·0.5·(1 + erf(x/√2)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Forward<TOps, TVec>(TVec x) where TOps : struct, IGeluVec<TVec> where TVec : struct =>
+    private static TVec Forward<TOps, TVec>(TVec x) where TOps : struct, IFloatVec<TVec> where TVec : struct =>
         TOps.Mul(TOps.Mul(x, TOps.Splat(0.5f)), TOps.Add(TOps.Splat(1f), Erf<TOps, TVec>(x)));
 
     /// <summary>g·(0.5·(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Backward<TOps, TVec>(TVec x, TVec g) where TOps : struct, IGeluVec<TVec> where TVec : struct
+    private static TVec Backward<TOps, TVec>(TVec x, TVec g) where TOps : struct, IFloatVec<TVec> where TVec : struct
     {
         var cdf = TOps.Mul(TOps.Splat(0.5f), TOps.Add(TOps.Splat(1f), Erf<TOps, TVec>(x)));
-        var pdf = TOps.Exp(TOps.Mul(TOps.Mul(x, x), TOps.Splat(-0.5f)));
+        var pdf = FloatVectorMath.Exp<TOps, TVec>(TOps.Mul(TOps.Mul(x, x), TOps.Splat(-0.5f)));
         return TOps.Mul(g, TOps.Add(cdf, TOps.Mul(TOps.Mul(x, pdf), TOps.Splat((float)InvSqrt2Pi))));
     }
 
@@ -97,68 +97,14 @@ internal static class GeluKernels
     /// erf = sign(u)·(1 − t·e^(−u²)·r(t)), evaluated in the same order as ATen.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Erf<TOps, TVec>(TVec x) where TOps : struct, IGeluVec<TVec> where TVec : struct
+    private static TVec Erf<TOps, TVec>(TVec x) where TOps : struct, IFloatVec<TVec> where TVec : struct
     {
         var u = TOps.Mul(x, TOps.Splat((float)Sqrt1Over2));
         var one = TOps.Splat(1f);
         var t = TOps.Div(one, TOps.Fma(TOps.Splat(0.3275911f), TOps.Abs(u), one));
         var r = TOps.Fma(TOps.Fma(TOps.Fma(TOps.Fma(TOps.Splat(1.061405429f), t, TOps.Splat(-1.453152027f)), t, TOps.Splat(1.421413741f)), t,
             TOps.Splat(-0.284496736f)), t, TOps.Splat(0.254829592f));
-        var v = TOps.Fma(TOps.Mul(TOps.Negate(t), TOps.Exp(TOps.Negate(TOps.Mul(u, u)))), r, one);
-        return TOps.NegateWhereNegative(u, v);
-    }
-
-    /// <summary>
-    /// The few operations on one hardware vector the GELU formulas need, as static members of a struct type, so that
-    /// <see cref="Map{TOps, TVec}"/> compiles into one inlined body per width.
-    /// </summary>
-    private interface IGeluVec<TVec> where TVec : struct
-    {
-        static abstract int Count { get; }
-        static abstract TVec Load(ref float p, nuint i);
-        static abstract void Store(TVec v, ref float p, nuint i);
-        static abstract TVec Splat(float x);
-        static abstract TVec Add(TVec a, TVec b);
-        static abstract TVec Mul(TVec a, TVec b);
-        static abstract TVec Div(TVec a, TVec b);
-        /// <summary>a·b + c, fused.</summary>
-        static abstract TVec Fma(TVec a, TVec b, TVec c);
-        static abstract TVec Abs(TVec a);
-        static abstract TVec Negate(TVec a);
-        static abstract TVec Exp(TVec a);
-        /// <summary>−v where u &lt; 0, else v.</summary>
-        static abstract TVec NegateWhereNegative(TVec u, TVec v);
-    }
-
-    private readonly struct V512 : IGeluVec<Vector512<float>>
-    {
-        public static int Count => Vector512<float>.Count;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(ref float p, nuint i) => Vector512.LoadUnsafe(ref p, i);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> v, ref float p, nuint i) => v.StoreUnsafe(ref p, i);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Splat(float x) => Vector512.Create(x);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Div(Vector512<float> a, Vector512<float> b) => a / b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> a) => Vector512.Abs(a);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Negate(Vector512<float> a) => -a;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> a) => Vector512.Exp(a);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> NegateWhereNegative(Vector512<float> u, Vector512<float> v) => Vector512.ConditionalSelect(Vector512.LessThan(u, Vector512<float>.Zero), -v, v);
-    }
-
-    private readonly struct V256 : IGeluVec<Vector256<float>>
-    {
-        public static int Count => Vector256<float>.Count;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(ref float p, nuint i) => Vector256.LoadUnsafe(ref p, i);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> v, ref float p, nuint i) => v.StoreUnsafe(ref p, i);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Splat(float x) => Vector256.Create(x);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Div(Vector256<float> a, Vector256<float> b) => a / b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> a) => Vector256.Abs(a);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Negate(Vector256<float> a) => -a;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> a) => Vector256.Exp(a);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> NegateWhereNegative(Vector256<float> u, Vector256<float> v) => Vector256.ConditionalSelect(Vector256.LessThan(u, Vector256<float>.Zero), -v, v);
+        var v = TOps.Fma(TOps.Mul(TOps.Negate(t), FloatVectorMath.Exp<TOps, TVec>(TOps.Negate(TOps.Mul(u, u)))), r, one);
+        return TOps.SelectLess(u, TOps.Splat(0f), TOps.Negate(v), v);
     }
 }
