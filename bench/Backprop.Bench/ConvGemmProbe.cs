@@ -60,6 +60,28 @@ public static class ConvGemmProbe
         {
             for (int i = 0; i < images; i++) GemmKernel.Multiply(gy, i * m * n, n, 1, cols, i * k * n, 1, n, dw, 0, k, m, n, k, accumulate: true);
         }), "gflops");
+        // The implicit GEMM (no column matrix) on the same layer, whole passes: padding, packing and stores included.
+        if (ImplicitConvPasses.ResolvePath(geometry) is { } path)
+        {
+            var packedW = new float[ImplicitConvPasses.PackedForwardSize(geometry, 1, m)];
+            var packedF = new float[ImplicitConvPasses.PackedInputGradSize(geometry, 1, m)];
+            var pad = new float[ImplicitConvPasses.ForwardScratchSize<float>(path, geometry, 1)];
+            var padG = new float[ImplicitConvPasses.InputGradScratchSize<float>(path, geometry, 1, m)];
+            var (px, pk, pacc) = ImplicitConvPasses.WeightGradScratchSizes<float>(path, geometry, 1, m);
+            var (padX, packedG, acc) = (new float[px], new float[pk], new float[pacc]);
+            var dx = new float[32 * 196 * images];
+            yield return ("implicit_fwd", Gflops(conv2, () =>
+            {
+                ImplicitConvPasses.PackForward(w, geometry, 1, m, packedW);
+                ImplicitConvPasses.Forward(path, image, packedW, null, y, pad, geometry, 1, m, 0, images);
+            }), "gflops");
+            yield return ("implicit_dx", Gflops(conv2, () =>
+            {
+                ImplicitConvPasses.PackInputGrad(w, geometry, 1, m, packedF);
+                ImplicitConvPasses.InputGrad(path, gy, packedF, dx, padG, geometry, 1, m, 0, images);
+            }), "gflops");
+            yield return ("implicit_dw", Gflops(conv2, () => ImplicitConvPasses.WeightGrad(path, image, gy, dw, 0, padX, packedG, acc, geometry, 1, m, 0, images)), "gflops");
+        }
         yield return ("dw_batch_64x25088x288", Gflops(conv2, () => GemmKernel.Multiply(yWide, 0, n * images, 1, wide, 0, 1, n * images, dw, 0, k, m, n * images, k, accumulate: true)), "gflops");
     }
 }
