@@ -63,8 +63,8 @@ public static class ConvGemmProbe
         // The implicit GEMM (no column matrix) on the same layer, whole passes: padding, packing and stores included.
         if (ImplicitConvPasses.ResolvePath(geometry) is { } path)
         {
-            var packedW = new float[ImplicitConvPasses.PackedForwardSize(geometry, 1, m)];
-            var packedF = new float[ImplicitConvPasses.PackedInputGradSize(geometry, 1, m)];
+            var packedW = new float[ImplicitConvPasses.PackedForwardSize(path, geometry, 1, m)];
+            var packedF = new float[ImplicitConvPasses.PackedInputGradSize(path, geometry, 1, m)];
             var pad = new float[ImplicitConvPasses.ForwardScratchSize<float>(path, geometry, 1)];
             var padG = new float[ImplicitConvPasses.InputGradScratchSize<float>(path, geometry, 1, m)];
             var (px, pk, pacc) = ImplicitConvPasses.WeightGradScratchSizes<float>(path, geometry, 1, m);
@@ -72,12 +72,12 @@ public static class ConvGemmProbe
             var dx = new float[32 * 196 * images];
             yield return ("implicit_fwd", Gflops(conv2, () =>
             {
-                ImplicitConvPasses.PackForward(w, geometry, 1, m, packedW);
+                ImplicitConvPasses.PackForward(path, w, geometry, 1, m, packedW);
                 ImplicitConvPasses.Forward(path, image, packedW, null, y, pad, geometry, 1, m, 0, images);
             }), "gflops");
             yield return ("implicit_dx", Gflops(conv2, () =>
             {
-                ImplicitConvPasses.PackInputGrad(w, geometry, 1, m, packedF);
+                ImplicitConvPasses.PackInputGrad(path, w, geometry, 1, m, packedF);
                 ImplicitConvPasses.InputGrad(path, gy, packedF, dx, padG, geometry, 1, m, 0, images);
             }), "gflops");
             yield return ("implicit_dw", Gflops(conv2, () => ImplicitConvPasses.WeightGrad(path, image, gy, dw, 0, padX, packedG, acc, geometry, 1, m, 0, images)), "gflops");

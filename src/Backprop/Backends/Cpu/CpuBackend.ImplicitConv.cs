@@ -19,8 +19,8 @@ internal sealed partial class CpuBackend
 
         void Run<T>() where T : unmanaged, INumber<T>
         {
-            var packed = (T[])Storage.Allocate(Allocators.Cpu, x.DType, ImplicitConvPasses.PackedForwardSize(g, groups, cout), uninitialized: true).Data;
-            ImplicitConvPasses.PackForward(Array<T>(w), g, groups, cout, packed);
+            var packed = (T[])Storage.Allocate(Allocators.Cpu, x.DType, ImplicitConvPasses.PackedForwardSize(path, g, groups, cout), uninitialized: true).Data;
+            ImplicitConvPasses.PackForward(path, Array<T>(w), g, groups, cout, packed);
             int size = ImplicitConvPasses.ForwardScratchSize<T>(path, g, groups);
             var scratch = (T[])Storage.Allocate(Allocators.Cpu, x.DType, parts * size).Data; // zero: the padding borders
             T[] xs = Array<T>(x), ys = Array<T>(y);
@@ -43,8 +43,8 @@ internal sealed partial class CpuBackend
             T[]? packed = null;
             if (dx is not null)
             {
-                packed = (T[])Storage.Allocate(Allocators.Cpu, x.DType, ImplicitConvPasses.PackedInputGradSize(g, groups, cout), uninitialized: true).Data;
-                ImplicitConvPasses.PackInputGrad(Array<T>(w), g, groups, cout, packed);
+                packed = (T[])Storage.Allocate(Allocators.Cpu, x.DType, ImplicitConvPasses.PackedInputGradSize(path, g, groups, cout), uninitialized: true).Data;
+                ImplicitConvPasses.PackInputGrad(path, Array<T>(w), g, groups, cout, packed);
             }
             int padG = dx is null ? 0 : ImplicitConvPasses.InputGradScratchSize<T>(path, g, groups, cout);
             var (padX, packedG, acc) = dwParts is null ? default : ImplicitConvPasses.WeightGradScratchSizes<T>(path, g, groups, cout);

@@ -44,29 +44,29 @@ internal static unsafe class ImplicitConvPasses
             g.DilationH * (g.KernelH - 1) - g.PadTop, g.DilationW * (g.KernelW - 1) - g.PadLeft, g.DilationH, g.DilationW, g.Height, g.Width);
 
     /// <summary>Elements of <see cref="PackForward{T}"/>'s output.</summary>
-    public static int PackedForwardSize(in WindowGeometry g, int groups, int cout) =>
-        groups * Strips(cout / groups) * (g.Rows / groups) * ImplicitConvKernel.MR;
+    public static int PackedForwardSize(GemmPath path, in WindowGeometry g, int groups, int cout) =>
+        groups * Strips(path, cout / groups) * (g.Rows / groups) * ImplicitConvKernel.TileRows(path);
 
-    /// <summary>Packs the weights for <see cref="Forward{T}"/>: each group's [perGroup, rows] block in MR-row strips.</summary>
-    public static void PackForward<T>(T[] w, in WindowGeometry g, int groups, int cout, Span<T> packed) where T : unmanaged, INumber<T>
+    /// <summary>Packs the weights for <see cref="Forward{T}"/>: each group's [perGroup, rows] block in tile-row strips.</summary>
+    public static void PackForward<T>(GemmPath path, T[] w, in WindowGeometry g, int groups, int cout, Span<T> packed) where T : unmanaged, INumber<T>
     {
-        int perGroup = cout / groups, rows = g.Rows / groups, block = Strips(perGroup) * rows * ImplicitConvKernel.MR;
+        int perGroup = cout / groups, rows = g.Rows / groups, block = Strips(path, perGroup) * rows * ImplicitConvKernel.TileRows(path);
         for (int gi = 0; gi < groups; gi++)
-            ImplicitConvKernel.PackRows<T>(w.AsSpan(gi * perGroup * rows, perGroup * rows), perGroup, rows, packed.Slice(gi * block, block));
+            ImplicitConvKernel.PackRows<T>(w.AsSpan(gi * perGroup * rows, perGroup * rows), perGroup, rows, ImplicitConvKernel.TileRows(path), packed.Slice(gi * block, block));
     }
 
     /// <summary>Elements of <see cref="PackInputGrad{T}"/>'s output.</summary>
-    public static int PackedInputGradSize(in WindowGeometry g, int groups, int cout) =>
-        groups * Strips(g.Channels / groups) * (cout / groups) * g.KernelH * g.KernelW * ImplicitConvKernel.MR;
+    public static int PackedInputGradSize(GemmPath path, in WindowGeometry g, int groups, int cout) =>
+        groups * Strips(path, g.Channels / groups) * (cout / groups) * g.KernelH * g.KernelW * ImplicitConvKernel.TileRows(path);
 
     /// <summary>
     /// Packs the weights for <see cref="InputGrad{T}"/>: per group, W'[ci, (co, i, j)] = W[co, ci, kh−1−i, kw−1−j] — the
-    /// kernel flipped and its channel axes swapped — in MR-row strips (as <see cref="ImplicitConvKernel.PackRows{T}"/>).
+    /// kernel flipped and its channel axes swapped — in tile-row strips (as <see cref="ImplicitConvKernel.PackRows{T}"/>).
     /// </summary>
-    public static void PackInputGrad<T>(T[] w, in WindowGeometry g, int groups, int cout, Span<T> packed) where T : unmanaged, INumber<T>
+    public static void PackInputGrad<T>(GemmPath path, T[] w, in WindowGeometry g, int groups, int cout, Span<T> packed) where T : unmanaged, INumber<T>
     {
-        int mr = ImplicitConvKernel.MR, perGroup = cout / groups, cin = g.Channels / groups, kk = g.KernelH * g.KernelW;
-        int rows = cin * kk, flippedRows = perGroup * kk, strips = Strips(cin), block = strips * flippedRows * mr;
+        int mr = ImplicitConvKernel.TileRows(path), perGroup = cout / groups, cin = g.Channels / groups, kk = g.KernelH * g.KernelW;
+        int rows = cin * kk, flippedRows = perGroup * kk, strips = Strips(path, cin), block = strips * flippedRows * mr;
         for (int gi = 0; gi < groups; gi++)
             for (int s = 0; s < strips; s++)
                 for (int r = 0; r < flippedRows; r++)
@@ -89,7 +89,7 @@ internal static unsafe class ImplicitConvPasses
     public static void Forward<T>(GemmPath path, T[] x, T[] packedW, T[]? bias, T[] y, Span<T> padded, in WindowGeometry g, int groups, int cout, int first, int end)
         where T : unmanaged, INumber<T>
     {
-        int cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW, block = Strips(perGroup) * rows * ImplicitConvKernel.MR;
+        int cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW, block = Strips(path, perGroup) * rows * ImplicitConvKernel.TileRows(path);
         int plane = g.Height * g.Width, positions = g.Positions;
         var offsetArray = System.Buffers.ArrayPool<int>.Shared.Rent(rows);
         ImplicitConvKernel.Offsets(g, cin, offsetArray);
@@ -115,7 +115,7 @@ internal static unsafe class ImplicitConvPasses
         where T : unmanaged, INumber<T>
     {
         int cin = g.Channels / groups, perGroup = cout / groups, flippedRows = perGroup * g.KernelH * g.KernelW;
-        int block = Strips(cin) * flippedRows * ImplicitConvKernel.MR, positions = g.Positions, plane = g.Height * g.Width;
+        int block = Strips(path, cin) * flippedRows * ImplicitConvKernel.TileRows(path), positions = g.Positions, plane = g.Height * g.Width;
         var t = Transposed(g, perGroup);
         var offsetArray = System.Buffers.ArrayPool<int>.Shared.Rent(flippedRows);
         ImplicitConvKernel.Offsets(t, perGroup, offsetArray);
@@ -135,7 +135,7 @@ internal static unsafe class ImplicitConvPasses
     {
         int nr = TileWidth<T>(path), cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW;
         return (ImplicitConvKernel.PaddedSize(g, cin, nr), (perGroup + nr - 1) / nr * nr * g.Positions,
-            groups * Strips(rows) * ImplicitConvKernel.MR * ((perGroup + nr - 1) / nr * nr));
+            groups * Strips(path, rows) * ImplicitConvKernel.TileRows(path) * ((perGroup + nr - 1) / nr * nr));
     }
 
     /// <summary>
@@ -147,7 +147,7 @@ internal static unsafe class ImplicitConvPasses
         where T : unmanaged, INumber<T>
     {
         int nr = TileWidth<T>(path), cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW;
-        int ld = (perGroup + nr - 1) / nr * nr, accBlock = Strips(rows) * ImplicitConvKernel.MR * ld, plane = g.Height * g.Width, positions = g.Positions;
+        int ld = (perGroup + nr - 1) / nr * nr, accBlock = Strips(path, rows) * ImplicitConvKernel.TileRows(path) * ld, plane = g.Height * g.Width, positions = g.Positions;
         var offsetArray = System.Buffers.ArrayPool<int>.Shared.Rent(rows);
         ImplicitConvKernel.Offsets(g, cin, offsetArray);
         fixed (int* offsets = offsetArray)
@@ -168,18 +168,18 @@ internal static unsafe class ImplicitConvPasses
         System.Buffers.ArrayPool<int>.Shared.Return(offsetArray);
     }
 
-    private static int Strips(int count) => (count + ImplicitConvKernel.MR - 1) / ImplicitConvKernel.MR;
+    private static int Strips(GemmPath path, int count) => (count + ImplicitConvKernel.TileRows(path) - 1) / ImplicitConvKernel.TileRows(path);
 
     private static void RunForward<T>(GemmPath path, T* packedA, int cout, int rows, int* offsets, T* padded, in WindowGeometry g, T* bias, T* y) where T : unmanaged, INumber<T>
     {
         bool wide = path == GemmPath.Vector512;
         if (typeof(T) == typeof(float))
         {
-            if (wide) ImplicitConvKernel.Forward<V512F, Vector512<float>, float>((float*)packedA, cout, rows, offsets, (float*)padded, g, (float*)bias, (float*)y);
-            else ImplicitConvKernel.Forward<V256F, Vector256<float>, float>((float*)packedA, cout, rows, offsets, (float*)padded, g, (float*)bias, (float*)y);
+            if (wide) ImplicitConvKernel.Forward<EightRows, V512F, Vector512<float>, float>((float*)packedA, cout, rows, offsets, (float*)padded, g, (float*)bias, (float*)y);
+            else ImplicitConvKernel.Forward<SixRows, V256F, Vector256<float>, float>((float*)packedA, cout, rows, offsets, (float*)padded, g, (float*)bias, (float*)y);
         }
-        else if (wide) ImplicitConvKernel.Forward<V512D, Vector512<double>, double>((double*)packedA, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
-        else ImplicitConvKernel.Forward<V256D, Vector256<double>, double>((double*)packedA, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
+        else if (wide) ImplicitConvKernel.Forward<EightRows, V512D, Vector512<double>, double>((double*)packedA, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
+        else ImplicitConvKernel.Forward<SixRows, V256D, Vector256<double>, double>((double*)packedA, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
     }
 
     private static void RunWeightGrad<T>(GemmPath path, T* padded, int* offsets, int rows, T* packedGrad, int cout, in WindowGeometry g, T* acc, int ld) where T : unmanaged, INumber<T>
@@ -187,10 +187,10 @@ internal static unsafe class ImplicitConvPasses
         bool wide = path == GemmPath.Vector512;
         if (typeof(T) == typeof(float))
         {
-            if (wide) ImplicitConvKernel.WeightGrad<V512F, Vector512<float>, float>((float*)padded, offsets, rows, (float*)packedGrad, cout, g, (float*)acc, ld);
-            else ImplicitConvKernel.WeightGrad<V256F, Vector256<float>, float>((float*)padded, offsets, rows, (float*)packedGrad, cout, g, (float*)acc, ld);
+            if (wide) ImplicitConvKernel.WeightGrad<EightRows, V512F, Vector512<float>, float>((float*)padded, offsets, rows, (float*)packedGrad, cout, g, (float*)acc, ld);
+            else ImplicitConvKernel.WeightGrad<SixRows, V256F, Vector256<float>, float>((float*)padded, offsets, rows, (float*)packedGrad, cout, g, (float*)acc, ld);
         }
-        else if (wide) ImplicitConvKernel.WeightGrad<V512D, Vector512<double>, double>((double*)padded, offsets, rows, (double*)packedGrad, cout, g, (double*)acc, ld);
-        else ImplicitConvKernel.WeightGrad<V256D, Vector256<double>, double>((double*)padded, offsets, rows, (double*)packedGrad, cout, g, (double*)acc, ld);
+        else if (wide) ImplicitConvKernel.WeightGrad<EightRows, V512D, Vector512<double>, double>((double*)padded, offsets, rows, (double*)packedGrad, cout, g, (double*)acc, ld);
+        else ImplicitConvKernel.WeightGrad<SixRows, V256D, Vector256<double>, double>((double*)padded, offsets, rows, (double*)packedGrad, cout, g, (double*)acc, ld);
     }
 }

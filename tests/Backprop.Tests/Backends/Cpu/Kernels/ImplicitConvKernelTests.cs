@@ -84,14 +84,14 @@ public class ImplicitConvKernelTests
 
         void Check<T>(GemmPath path, T[] xs, T[] ws, T[] bs, T[] gs, double tolerance) where T : unmanaged, INumber<T>
         {
-            var packed = new T[ImplicitConvPasses.PackedForwardSize(g, c.Groups, c.Cout)];
-            ImplicitConvPasses.PackForward(ws, g, c.Groups, c.Cout, packed);
+            var packed = new T[ImplicitConvPasses.PackedForwardSize(path, g, c.Groups, c.Cout)];
+            ImplicitConvPasses.PackForward(path, ws, g, c.Groups, c.Cout, packed);
             var ys = new T[y.Length];
             ImplicitConvPasses.Forward(path, xs, packed, bs, ys, new T[ImplicitConvPasses.ForwardScratchSize<T>(path, g, c.Groups)], g, c.Groups, c.Cout, 0, c.N);
             AssertClose(y, ys, tolerance * (1 + Math.Sqrt(rows)), "forward");
 
-            var flipped = new T[ImplicitConvPasses.PackedInputGradSize(g, c.Groups, c.Cout)];
-            ImplicitConvPasses.PackInputGrad(ws, g, c.Groups, c.Cout, flipped);
+            var flipped = new T[ImplicitConvPasses.PackedInputGradSize(path, g, c.Groups, c.Cout)];
+            ImplicitConvPasses.PackInputGrad(path, ws, g, c.Groups, c.Cout, flipped);
             var dxs = new T[dx.Length];
             ImplicitConvPasses.InputGrad(path, gs, flipped, dxs, new T[ImplicitConvPasses.InputGradScratchSize<T>(path, g, c.Groups, c.Cout)], g, c.Groups, c.Cout, 0, c.N);
             AssertClose(dx, dxs, tolerance * (1 + Math.Sqrt(perGroup * c.Kh * c.Kw)), "input gradient");

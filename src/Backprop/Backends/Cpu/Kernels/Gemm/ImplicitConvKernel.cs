@@ -11,17 +11,20 @@ namespace Backprop.Kernels.Gemm;
 /// itself read from a fixed offset — so the micro-kernels load their "B" vectors straight from the padded image (which
 /// stays in L1/L2) instead of from an im2col copy that the GEMM then packs again.
 /// <list type="bullet">
-/// <item><see cref="Forward{TV, TVec, T}"/>: y = W·im2col(x), computed on the padded grid (rows of the padded width, whose
+/// <item><see cref="Forward{TR, TV, TVec, T}"/>: y = W·im2col(x), computed on the padded grid (rows of the padded width, whose
 /// last columns are thrown away when stored). The input gradient is the same kernel on the zero-padded output gradient
 /// with the flipped, transposed weights.</item>
-/// <item><see cref="WeightGrad{TV, TVec, T}"/>: dWᵀ = im2col(x)·gᵀ, with the image as the broadcast operand read at
+/// <item><see cref="WeightGrad{TR, TV, TVec, T}"/>: dWᵀ = im2col(x)·gᵀ, with the image as the broadcast operand read at
 /// each output position and gᵀ packed once per image.</item>
 /// </list>
 /// </summary>
 internal static unsafe class ImplicitConvKernel
 {
-    /// <summary>Rows of a register tile (output channels in forward, column-matrix rows in the weight gradient).</summary>
-    public const int MR = 6;
+    /// <summary>The most rows a register tile has (output channels in forward, column-matrix rows in the weight gradient).</summary>
+    public const int MaxRows = 8;
+
+    /// <summary>Rows of a register tile on <paramref name="path"/>: 8 × 2 vectors where 32 vector registers hold 16 accumulators, else 6 × 2.</summary>
+    public static int TileRows(GemmPath path) => path == GemmPath.Vector512 ? 8 : 6;
 
     /// <summary>
     /// True when the stride is 1 and no padding exceeds the dilated kernel's extent (so the input gradient is a
@@ -70,18 +73,18 @@ internal static unsafe class ImplicitConvKernel
     }
 
     /// <summary>
-    /// Packs W [cout, rows] (row-major, row length <paramref name="rows"/>) into MR-row
-    /// strips, k-major: packed[(s·rows + p)·MR + i] = W[s·MR + i, p], zero past the last channel.
+    /// Packs W [cout, rows] (row-major, row length <paramref name="rows"/>) into <paramref name="mr"/>-row
+    /// strips, k-major: packed[(s·rows + p)·mr + i] = W[s·mr + i, p], zero past the last channel.
     /// </summary>
-    public static void PackRows<T>(ReadOnlySpan<T> w, int cout, int rows, Span<T> packed) where T : unmanaged, INumber<T>
+    public static void PackRows<T>(ReadOnlySpan<T> w, int cout, int rows, int mr, Span<T> packed) where T : unmanaged, INumber<T>
     {
-        int strips = (cout + MR - 1) / MR;
+        int strips = (cout + mr - 1) / mr;
         for (int s = 0; s < strips; s++)
             for (int p = 0; p < rows; p++)
-                for (int i = 0; i < MR; i++)
+                for (int i = 0; i < mr; i++)
                 {
-                    int co = s * MR + i;
-                    packed[(s * rows + p) * MR + i] = co < cout ? w[co * rows + p] : T.Zero;
+                    int co = s * mr + i;
+                    packed[(s * rows + p) * mr + i] = co < cout ? w[co * rows + p] : T.Zero;
                 }
     }
 
@@ -91,19 +94,20 @@ internal static unsafe class ImplicitConvKernel
     /// <paramref name="rows"/> column-matrix rows; y is [cout, OutH·OutW] at <paramref name="y"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<TV, TVec, T>(T* packedA, int cout, int rows, int* offsets, T* padded, in WindowGeometry g, T* bias, T* y)
-        where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
+    public static void Forward<TR, TV, TVec, T>(T* packedA, int cout, int rows, int* offsets, T* padded, in WindowGeometry g, T* bias, T* y)
+        where TR : struct, ITileRows where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
     {
-        int w = TV.Count, nr = 2 * w, wp = PaddedWidth(g), grid = GridPositions(g, nr), strips = (cout + MR - 1) / MR;
-        T* tile = stackalloc T[MR * 2 * 16];
+        int mr = TR.Count, w = TV.Count, nr = 2 * w, wp = PaddedWidth(g), grid = GridPositions(g, nr), strips = (cout + mr - 1) / mr;
+        T* tile = stackalloc T[MaxRows * 2 * 16];
         for (int q0 = 0; q0 < grid; q0 += nr)
         {
             T* b = padded + q0;
             for (int s = 0; s < strips; s++)
             {
-                T* pa = packedA + (long)s * rows * MR;
+                T* pa = packedA + (long)s * rows * mr;
                 TVec c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
                 TVec c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+                TVec c60 = default, c61 = default, c70 = default, c71 = default; // used when TR.Count == 8 (the JIT drops them otherwise)
                 for (int p = 0; p < rows; p++)
                 {
                     T* src = b + offsets[p];
@@ -114,15 +118,21 @@ internal static unsafe class ImplicitConvKernel
                     a = TV.Broadcast(pa[3]); c30 = TV.MultiplyAdd(a, b0, c30); c31 = TV.MultiplyAdd(a, b1, c31);
                     a = TV.Broadcast(pa[4]); c40 = TV.MultiplyAdd(a, b0, c40); c41 = TV.MultiplyAdd(a, b1, c41);
                     a = TV.Broadcast(pa[5]); c50 = TV.MultiplyAdd(a, b0, c50); c51 = TV.MultiplyAdd(a, b1, c51);
-                    pa += MR;
+                    if (TR.Count == 8)
+                    {
+                        a = TV.Broadcast(pa[6]); c60 = TV.MultiplyAdd(a, b0, c60); c61 = TV.MultiplyAdd(a, b1, c61);
+                        a = TV.Broadcast(pa[7]); c70 = TV.MultiplyAdd(a, b0, c70); c71 = TV.MultiplyAdd(a, b1, c71);
+                    }
+                    pa += mr;
                 }
                 TV.Store(tile, c00); TV.Store(tile + w, c01); TV.Store(tile + nr, c10); TV.Store(tile + nr + w, c11);
                 TV.Store(tile + 2 * nr, c20); TV.Store(tile + 2 * nr + w, c21); TV.Store(tile + 3 * nr, c30); TV.Store(tile + 3 * nr + w, c31);
                 TV.Store(tile + 4 * nr, c40); TV.Store(tile + 4 * nr + w, c41); TV.Store(tile + 5 * nr, c50); TV.Store(tile + 5 * nr + w, c51);
-                int channels = Math.Min(MR, cout - s * MR);
+                if (TR.Count == 8) { TV.Store(tile + 6 * nr, c60); TV.Store(tile + 6 * nr + w, c61); TV.Store(tile + 7 * nr, c70); TV.Store(tile + 7 * nr + w, c71); }
+                int channels = Math.Min(mr, cout - s * mr);
                 for (int i = 0; i < channels; i++)
                 {
-                    int co = s * MR + i;
+                    int co = s * mr + i;
                     StoreGridRow(tile + i * nr, q0, nr, wp, g.OutH, g.OutW, bias == null ? T.Zero : bias[co], y + (long)co * g.OutH * g.OutW);
                 }
             }
@@ -200,26 +210,28 @@ internal static unsafe class ImplicitConvKernel
     /// acc[p, co] += Σ_(oy, ox) padded[offsets[p] + oy·Wp + ox]·g[co, oy·OutW + ox] for one image: the weight gradient
     /// transposed, for <paramref name="rows"/> column-matrix rows and the channels of <paramref name="packedG"/> (see
     /// <see cref="PackTransposed{T}"/>, <paramref name="cout"/> channels); acc has row length <paramref name="ldAcc"/>
-    /// (a multiple of 2·vector width) and at least ⌈rows/MR⌉·MR rows.
+    /// (a multiple of 2·vector width) and at least ⌈rows/mr⌉·mr rows (mr = TR.Count).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGrad<TV, TVec, T>(T* padded, int* offsets, int rows, T* packedG, int cout, in WindowGeometry g, T* acc, int ldAcc)
-        where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
+    public static void WeightGrad<TR, TV, TVec, T>(T* padded, int* offsets, int rows, T* packedG, int cout, in WindowGeometry g, T* acc, int ldAcc)
+        where TR : struct, ITileRows where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
     {
-        int w = TV.Count, nr = 2 * w, wp = PaddedWidth(g), outH = g.OutH, outW = g.OutW, positions = outH * outW;
-        int colStrips = (cout + nr - 1) / nr, rowStrips = (rows + MR - 1) / MR;
+        int mr = TR.Count, w = TV.Count, nr = 2 * w, wp = PaddedWidth(g), outH = g.OutH, outW = g.OutW, positions = outH * outW;
+        int colStrips = (cout + nr - 1) / nr, rowStrips = (rows + mr - 1) / mr;
         for (int s = 0; s < rowStrips; s++)
         {
-            // The six rows' windows; rows past the last repeat it (their sums land in acc rows nobody reads).
-            int last = rows - 1;
-            T* r0 = padded + offsets[Math.Min(s * MR, last)], r1 = padded + offsets[Math.Min(s * MR + 1, last)];
-            T* r2 = padded + offsets[Math.Min(s * MR + 2, last)], r3 = padded + offsets[Math.Min(s * MR + 3, last)];
-            T* r4 = padded + offsets[Math.Min(s * MR + 4, last)], r5 = padded + offsets[Math.Min(s * MR + 5, last)];
+            // The tile rows' windows; rows past the last repeat it (their sums land in acc rows nobody reads).
+            int last = rows - 1, r = s * mr;
+            T* r0 = padded + offsets[Math.Min(r, last)], r1 = padded + offsets[Math.Min(r + 1, last)];
+            T* r2 = padded + offsets[Math.Min(r + 2, last)], r3 = padded + offsets[Math.Min(r + 3, last)];
+            T* r4 = padded + offsets[Math.Min(r + 4, last)], r5 = padded + offsets[Math.Min(r + 5, last)];
+            T* r6 = TR.Count == 8 ? padded + offsets[Math.Min(r + 6, last)] : null, r7 = TR.Count == 8 ? padded + offsets[Math.Min(r + 7, last)] : null;
             for (int t = 0; t < colStrips; t++)
             {
                 T* pb = packedG + (long)t * positions * nr;
                 TVec c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
                 TVec c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+                TVec c60 = default, c61 = default, c70 = default, c71 = default;
                 for (int oy = 0; oy < outH; oy++)
                 {
                     int rowStart = oy * wp;
@@ -233,12 +245,18 @@ internal static unsafe class ImplicitConvKernel
                         a = TV.Broadcast(r3[q]); c30 = TV.MultiplyAdd(a, b0, c30); c31 = TV.MultiplyAdd(a, b1, c31);
                         a = TV.Broadcast(r4[q]); c40 = TV.MultiplyAdd(a, b0, c40); c41 = TV.MultiplyAdd(a, b1, c41);
                         a = TV.Broadcast(r5[q]); c50 = TV.MultiplyAdd(a, b0, c50); c51 = TV.MultiplyAdd(a, b1, c51);
+                        if (TR.Count == 8)
+                        {
+                            a = TV.Broadcast(r6[q]); c60 = TV.MultiplyAdd(a, b0, c60); c61 = TV.MultiplyAdd(a, b1, c61);
+                            a = TV.Broadcast(r7[q]); c70 = TV.MultiplyAdd(a, b0, c70); c71 = TV.MultiplyAdd(a, b1, c71);
+                        }
                         pb += nr;
                     }
                 }
-                T* c = acc + (long)s * MR * ldAcc + t * nr;
+                T* c = acc + (long)s * mr * ldAcc + t * nr;
                 AddRow<TV, TVec, T>(c, c00, c01); AddRow<TV, TVec, T>(c + ldAcc, c10, c11); AddRow<TV, TVec, T>(c + 2 * ldAcc, c20, c21);
                 AddRow<TV, TVec, T>(c + 3 * ldAcc, c30, c31); AddRow<TV, TVec, T>(c + 4 * ldAcc, c40, c41); AddRow<TV, TVec, T>(c + 5 * ldAcc, c50, c51);
+                if (TR.Count == 8) { AddRow<TV, TVec, T>(c + 6 * ldAcc, c60, c61); AddRow<TV, TVec, T>(c + 7 * ldAcc, c70, c71); }
             }
         }
     }
@@ -249,4 +267,23 @@ internal static unsafe class ImplicitConvKernel
         TV.Store(c, TV.Add(v0, TV.Load(c)));
         TV.Store(c + TV.Count, TV.Add(v1, TV.Load(c + TV.Count)));
     }
+}
+
+/// <summary>The row count of a register tile as a type, so each count compiles to its own fully unrolled kernel.</summary>
+internal interface ITileRows
+{
+    /// <summary>Rows of the tile: 6 or 8.</summary>
+    static abstract int Count { get; }
+}
+
+/// <summary>6-row tiles (12 accumulators: fits 16 vector registers).</summary>
+internal readonly struct SixRows : ITileRows
+{
+    public static int Count => 6;
+}
+
+/// <summary>8-row tiles (16 accumulators: needs 32 vector registers).</summary>
+internal readonly struct EightRows : ITileRows
+{
+    public static int Count => 8;
 }
