@@ -73,7 +73,7 @@ public static class ConvGemmProbe
             yield return ("implicit_fwd", Gflops(conv2, () =>
             {
                 ImplicitConvPasses.PackForward(path, w, geometry, 1, m, packedW);
-                ImplicitConvPasses.Forward(path, image, packedW, null, y, pad, geometry, 1, m, 0, images);
+                ImplicitConvPasses.Forward(path, image, w, packedW, null, y, pad, geometry, 1, m, 0, images);
             }), "gflops");
             yield return ("implicit_dx", Gflops(conv2, () =>
             {

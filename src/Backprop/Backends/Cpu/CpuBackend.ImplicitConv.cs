@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Backprop.Kernels;
 using Backprop.Kernels.Gemm;
 
@@ -19,14 +20,18 @@ internal sealed partial class CpuBackend
 
         void Run<T>() where T : unmanaged, INumber<T>
         {
-            var packed = (T[])Storage.Allocate(Allocators.Cpu, x.DType, ImplicitConvPasses.PackedForwardSize(path, g, groups, cout), uninitialized: true).Data;
-            ImplicitConvPasses.PackForward(path, Array<T>(w), g, groups, cout, packed);
+            T[]? packed = null; // the few-rows kernel reads W as it is
+            if (!ImplicitConvPasses.FewRows(path, g, groups, Unsafe.SizeOf<T>()))
+            {
+                packed = (T[])Storage.Allocate(Allocators.Cpu, x.DType, ImplicitConvPasses.PackedForwardSize(path, g, groups, cout), uninitialized: true).Data;
+                ImplicitConvPasses.PackForward(path, Array<T>(w), g, groups, cout, packed);
+            }
             int size = ImplicitConvPasses.ForwardScratchSize<T>(path, g, groups);
             var scratch = (T[])Storage.Allocate(Allocators.Cpu, x.DType, parts * size).Data; // zero: the padding borders
             T[] xs = Array<T>(x), ys = Array<T>(y);
             T[]? bs = b is { } bv ? Array<T>(bv) : null;
             ForParts(parts, n, (part, first, end) =>
-                ImplicitConvPasses.Forward(path, xs, packed, bs, ys, scratch.AsSpan(part * size, size), g, groups, cout, first, end));
+                ImplicitConvPasses.Forward(path, xs, Array<T>(w), packed, bs, ys, scratch.AsSpan(part * size, size), g, groups, cout, first, end));
         }
     }
 

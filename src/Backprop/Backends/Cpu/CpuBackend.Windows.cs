@@ -38,7 +38,8 @@ internal sealed partial class CpuBackend
         TensorView x = Whole(input), w = Whole(weight), y = Whole(output);
         TensorView? b = bias is { } bv ? Whole(bv) : null;
         var geometry = g;
-        if (ImplicitConvPasses.ResolvePath(g) is { } path && g.Rows / groups >= ImplicitConvPasses.MinForwardRows)
+        if (ImplicitConvPasses.ResolvePath(g) is { } path
+            && (g.Rows / groups >= ImplicitConvPasses.MinForwardRows || ImplicitConvPasses.FewRows(path, g, groups, input.DType.ElementSize())))
         {
             ImplicitConv2d(path, x, w, b, geometry, groups, y);
             return;

@@ -35,6 +35,10 @@ internal static unsafe class ImplicitConvPasses
     /// </summary>
     public const int MinForwardRows = 32;
 
+    /// <summary>True when the forward pass of <paramref name="g"/> runs the few-rows kernel (fewer than <see cref="MinForwardRows"/> rows, rows at least a vector wide).</summary>
+    public static bool FewRows(GemmPath path, in WindowGeometry g, int groups, int elementSize) =>
+        g.Rows / groups < MinForwardRows && g.OutW >= (path == GemmPath.Vector512 ? 64 : 32) / elementSize;
+
     /// <summary>Columns of one register tile on <paramref name="path"/> for element type T.</summary>
     public static int TileWidth<T>(GemmPath path) where T : unmanaged => 2 * (path == GemmPath.Vector512 ? 64 : 32) / Unsafe.SizeOf<T>();
 
@@ -84,23 +88,28 @@ internal static unsafe class ImplicitConvPasses
     public static int ForwardScratchSize<T>(GemmPath path, in WindowGeometry g, int groups) where T : unmanaged =>
         ImplicitConvKernel.PaddedSize(g, g.Channels / groups, TileWidth<T>(path));
 
-    /// <summary>y[n] = W·x[n] (+ bias) for images [first, end); <paramref name="padded"/> must be zero when first used.</summary>
+    /// <summary>
+    /// y[n] = W·x[n] (+ bias) for images [first, end); <paramref name="padded"/> must be zero when first used;
+    /// <paramref name="packedW"/> is <see cref="PackForward{T}"/>'s output of <paramref name="w"/> (unused, and may be null, when <see cref="FewRows"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<T>(GemmPath path, T[] x, T[] packedW, T[]? bias, T[] y, Span<T> padded, in WindowGeometry g, int groups, int cout, int first, int end)
+    public static void Forward<T>(GemmPath path, T[] x, T[] w, T[]? packedW, T[]? bias, T[] y, Span<T> padded, in WindowGeometry g, int groups, int cout, int first, int end)
         where T : unmanaged, INumber<T>
     {
-        int cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW, block = Strips(path, perGroup) * rows * ImplicitConvKernel.TileRows(path);
-        int plane = g.Height * g.Width, positions = g.Positions;
+        int cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW;
+        bool few = FewRows(path, g, groups, Unsafe.SizeOf<T>());
+        int block = few ? perGroup * rows : Strips(path, perGroup) * rows * ImplicitConvKernel.TileRows(path), plane = g.Height * g.Width, positions = g.Positions;
         var offsetArray = System.Buffers.ArrayPool<int>.Shared.Rent(rows);
         ImplicitConvKernel.Offsets(g, cin, offsetArray);
         fixed (int* offsets = offsetArray)
-        fixed (T* px = x, pw = packedW, pb = bias, py = y, pp = padded)
+        fixed (T* px = x, pw = few ? w : packedW, pb = bias, py = y, pp = padded)
             for (int n = first; n < end; n++)
                 for (int gi = 0; gi < groups; gi++)
                 {
                     ImplicitConvKernel.PaddedImage<T>(new ReadOnlySpan<T>(px + ((long)n * g.Channels + gi * cin) * plane, cin * plane), g, cin, padded);
-                    RunForward(path, pw + (long)gi * block, perGroup, rows, offsets, pp, g, pb == null ? null : pb + gi * perGroup,
-                        py + ((long)n * cout + gi * perGroup) * positions);
+                    T* groupBias = pb == null ? null : pb + gi * perGroup, groupY = py + ((long)n * cout + gi * perGroup) * positions;
+                    if (few) RunFewRows(path, pw + (long)gi * block, perGroup, rows, offsets, pp, g, groupBias, groupY);
+                    else RunForward(path, pw + (long)gi * block, perGroup, rows, offsets, pp, g, groupBias, groupY);
                 }
         System.Buffers.ArrayPool<int>.Shared.Return(offsetArray);
     }
@@ -180,6 +189,18 @@ internal static unsafe class ImplicitConvPasses
         }
         else if (wide) ImplicitConvKernel.Forward<EightRows, V512D, Vector512<double>, double>((double*)packedA, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
         else ImplicitConvKernel.Forward<SixRows, V256D, Vector256<double>, double>((double*)packedA, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
+    }
+
+    private static void RunFewRows<T>(GemmPath path, T* w, int cout, int rows, int* offsets, T* padded, in WindowGeometry g, T* bias, T* y) where T : unmanaged, INumber<T>
+    {
+        bool wide = path == GemmPath.Vector512;
+        if (typeof(T) == typeof(float))
+        {
+            if (wide) ImplicitConvKernel.ForwardFewRows<V512F, Vector512<float>, float>((float*)w, cout, rows, offsets, (float*)padded, g, (float*)bias, (float*)y);
+            else ImplicitConvKernel.ForwardFewRows<V256F, Vector256<float>, float>((float*)w, cout, rows, offsets, (float*)padded, g, (float*)bias, (float*)y);
+        }
+        else if (wide) ImplicitConvKernel.ForwardFewRows<V512D, Vector512<double>, double>((double*)w, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
+        else ImplicitConvKernel.ForwardFewRows<V256D, Vector256<double>, double>((double*)w, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
     }
 
     private static void RunWeightGrad<T>(GemmPath path, T* padded, int* offsets, int rows, T* packedGrad, int cout, in WindowGeometry g, T* acc, int ld) where T : unmanaged, INumber<T>

@@ -87,7 +87,7 @@ public class ImplicitConvKernelTests
             var packed = new T[ImplicitConvPasses.PackedForwardSize(path, g, c.Groups, c.Cout)];
             ImplicitConvPasses.PackForward(path, ws, g, c.Groups, c.Cout, packed);
             var ys = new T[y.Length];
-            ImplicitConvPasses.Forward(path, xs, packed, bs, ys, new T[ImplicitConvPasses.ForwardScratchSize<T>(path, g, c.Groups)], g, c.Groups, c.Cout, 0, c.N);
+            ImplicitConvPasses.Forward(path, xs, ws, packed, bs, ys, new T[ImplicitConvPasses.ForwardScratchSize<T>(path, g, c.Groups)], g, c.Groups, c.Cout, 0, c.N);
             AssertClose(y, ys, tolerance * (1 + Math.Sqrt(rows)), "forward");
 
             var flipped = new T[ImplicitConvPasses.PackedInputGradSize(path, g, c.Groups, c.Cout)];

@@ -139,6 +139,48 @@ internal static unsafe class ImplicitConvKernel
         }
     }
 
+    /// <summary>
+    /// The forward pass for few column-matrix rows (a first layer: k = C·kh·kw = 9), where a GEMM tile would store more
+    /// than it multiplies: one vector of output positions at a time, four channels per pass over the rows, weights
+    /// broadcast from W [cout, rows] as they are used, straight into the dense output (a row's last vector overlaps the
+    /// one before, recomputing the same values). Needs OutW ≥ the vector width.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardFewRows<TV, TVec, T>(T* weights, int cout, int rows, int* offsets, T* padded, in WindowGeometry g, T* bias, T* y)
+        where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
+    {
+        int w = TV.Count, wp = PaddedWidth(g), outW = g.OutW, plane = g.OutH * outW;
+        for (int oy = 0; oy < g.OutH; oy++)
+            for (int ox = 0; ox < outW; ox += w)
+            {
+                int x0 = Math.Min(ox, outW - w), q = oy * wp + x0, o = oy * outW + x0;
+                int co = 0;
+                for (; co + 4 <= cout; co += 4)
+                {
+                    TVec a0 = Start(bias, co), a1 = Start(bias, co + 1), a2 = Start(bias, co + 2), a3 = Start(bias, co + 3);
+                    T* w0 = weights + (long)co * rows;
+                    for (int p = 0; p < rows; p++)
+                    {
+                        TVec v = TV.Load(padded + offsets[p] + q);
+                        a0 = TV.MultiplyAdd(TV.Broadcast(w0[p]), v, a0);
+                        a1 = TV.MultiplyAdd(TV.Broadcast(w0[rows + p]), v, a1);
+                        a2 = TV.MultiplyAdd(TV.Broadcast(w0[2 * rows + p]), v, a2);
+                        a3 = TV.MultiplyAdd(TV.Broadcast(w0[3 * rows + p]), v, a3);
+                    }
+                    T* dst = y + (long)co * plane + o;
+                    TV.Store(dst, a0); TV.Store(dst + plane, a1); TV.Store(dst + 2 * plane, a2); TV.Store(dst + 3 * plane, a3);
+                }
+                for (; co < cout; co++)
+                {
+                    TVec a = Start(bias, co);
+                    for (int p = 0; p < rows; p++) a = TV.MultiplyAdd(TV.Broadcast(weights[(long)co * rows + p]), TV.Load(padded + offsets[p] + q), a);
+                    TV.Store(y + (long)co * plane + o, a);
+                }
+            }
+
+        static TVec Start(T* bias, int co) => bias == null ? default : TV.Broadcast(bias[co]);
+    }
+
     /// <summary>Writes the valid part of <paramref name="count"/> padded-grid values starting at grid position <paramref name="q0"/> into one output plane, adding <paramref name="shift"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreGridRow<T>(T* values, int q0, int count, int wp, int outH, int outW, T shift, T* plane) where T : unmanaged, INumber<T>
