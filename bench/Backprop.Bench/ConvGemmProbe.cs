@@ -80,12 +80,12 @@ public static class ConvGemmProbe
                 ImplicitConvPasses.PackInputGrad(path, w, geometry, 1, m, packedF);
                 ImplicitConvPasses.InputGrad(path, gy, packedF, dx, padG, geometry, 1, m, 0, images);
             }), "gflops");
-            yield return ("implicit_dw", Gflops(conv2, () => ImplicitConvPasses.WeightGrad(path, image, gy, dw, 0, padX, packedG, acc, geometry, 1, m, 0, images)), "gflops");
+            yield return ("implicit_dw", Gflops(conv2, () => ImplicitConvPasses.WeightGrad(path, image, gy, dw, 0, null, 0, padX, packedG, acc, geometry, 1, m, 0, images)), "gflops");
             if (ImplicitConvPasses.ResolvePath(g1) is { } path1)
             {
                 var (qx, qk, qacc) = ImplicitConvPasses.WeightGradScratchSizes<float>(path1, g1, 1, 32);
                 var (padX1, packedG1, acc1) = (new float[qx], new float[qk], new float[qacc]);
-                yield return ("implicit_conv1_dw", Gflops(32.0 * 784 * 9 * images, () => ImplicitConvPasses.WeightGrad(path1, x1, gy1, dw1, 0, padX1, packedG1, acc1, g1, 1, 32, 0, images)), "gflops");
+                yield return ("implicit_conv1_dw", Gflops(32.0 * 784 * 9 * images, () => ImplicitConvPasses.WeightGrad(path1, x1, gy1, dw1, 0, null, 0, padX1, packedG1, acc1, g1, 1, 32, 0, images)), "gflops");
             }
         }
         yield return ("dw_batch_64x25088x288", Gflops(conv2, () => GemmKernel.Multiply(yWide, 0, n * images, 1, wide, 0, 1, n * images, dw, 0, k, m, n * images, k, accumulate: true)), "gflops");

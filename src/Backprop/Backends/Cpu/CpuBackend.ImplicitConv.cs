@@ -61,10 +61,10 @@ internal sealed partial class CpuBackend
             {
                 var mine = scratch.AsSpan(part * size, size);
                 if (dxs is not null) ImplicitConvPasses.InputGrad(path, grads, packed!, dxs, mine[..padG], g, groups, cout, first, end);
-                if (dws is not null)
-                    ImplicitConvPasses.WeightGrad(path, xs, grads, dws, part * wSize, mine.Slice(padG, padX), mine.Slice(padG + padX, packedG),
+                if (dws is not null) // the bias gradient too, from the packed copy of g
+                    ImplicitConvPasses.WeightGrad(path, xs, grads, dws, part * wSize, dbs, part * cout, mine.Slice(padG, padX), mine.Slice(padG + padX, packedG),
                         mine.Slice(padG + padX + packedG, acc), g, groups, cout, first, end);
-                if (dbs is not null) ConvGemmKernels.BiasGrad(grads, dbs, part * cout, cout, g.Positions, first, end);
+                else if (dbs is not null) ConvGemmKernels.BiasGrad(grads, dbs, part * cout, cout, g.Positions, first, end);
             });
         }
     }

@@ -139,24 +139,29 @@ internal static unsafe class ImplicitConvPasses
         System.Buffers.ArrayPool<int>.Shared.Return(offsetArray);
     }
 
-    /// <summary>Scratch sizes of the weight-gradient pass: a padded image, the packed gᵀ, and the transposed accumulator (per group).</summary>
+    /// <summary>Scratch sizes of the weight-gradient pass: a padded image, the packed gᵀ, and the transposed accumulator with a bias row (per group).</summary>
     public static (int Padded, int PackedGrad, int Accumulator) WeightGradScratchSizes<T>(GemmPath path, in WindowGeometry g, int groups, int cout) where T : unmanaged
     {
         int nr = TileWidth<T>(path), cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW;
         return (ImplicitConvKernel.PaddedSize(g, cin, nr), (perGroup + nr - 1) / nr * nr * g.Positions,
-            groups * Strips(path, rows) * ImplicitConvKernel.TileRows(path) * ((perGroup + nr - 1) / nr * nr));
+            groups * AccumulatorRows(path, rows) * ((perGroup + nr - 1) / nr * nr));
     }
 
+    /// <summary>Rows of one group's accumulator: the register tiles' rows, then one for the bias gradient.</summary>
+    private static int AccumulatorRows(GemmPath path, int rows) => Strips(path, rows) * ImplicitConvKernel.TileRows(path) + 1;
+
     /// <summary>
-    /// dw[dwOffset..] += the weight gradient of images [first, end). <paramref name="padded"/> and
+    /// dw[dwOffset..] += the weight gradient of images [first, end), and db[dbOffset..] += the bias gradient when
+    /// <paramref name="db"/> is given (summed from the packed gᵀ while it is in cache). <paramref name="padded"/> and
     /// <paramref name="accumulator"/> must be zero when first used; <paramref name="packedGrad"/> is overwritten.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGrad<T>(GemmPath path, T[] x, T[] grad, T[] dw, int dwOffset, Span<T> padded, Span<T> packedGrad, Span<T> accumulator, in WindowGeometry g, int groups, int cout, int first, int end)
-        where T : unmanaged, INumber<T>
+    public static void WeightGrad<T>(GemmPath path, T[] x, T[] grad, T[] dw, int dwOffset, T[]? db, int dbOffset, Span<T> padded, Span<T> packedGrad, Span<T> accumulator,
+        in WindowGeometry g, int groups, int cout, int first, int end) where T : unmanaged, INumber<T>
     {
         int nr = TileWidth<T>(path), cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW;
-        int ld = (perGroup + nr - 1) / nr * nr, accBlock = Strips(path, rows) * ImplicitConvKernel.TileRows(path) * ld, plane = g.Height * g.Width, positions = g.Positions;
+        int ld = (perGroup + nr - 1) / nr * nr, biasRow = AccumulatorRows(path, rows) - 1, accBlock = (biasRow + 1) * ld;
+        int plane = g.Height * g.Width, positions = g.Positions;
         var offsetArray = System.Buffers.ArrayPool<int>.Shared.Rent(rows);
         ImplicitConvKernel.Offsets(g, cin, offsetArray);
         fixed (int* offsets = offsetArray)
@@ -168,7 +173,12 @@ internal static unsafe class ImplicitConvPasses
                     ImplicitConvKernel.PaddedImage<T>(new ReadOnlySpan<T>(px + ((long)n * g.Channels + gi * cin) * plane, cin * plane), g, cin, padded);
                     ImplicitConvKernel.PackTransposed(pg + ((long)n * cout + gi * perGroup) * positions, perGroup, positions, nr, pk);
                     RunWeightGrad(path, pp, offsets, rows, pk, perGroup, g, pa + (long)gi * accBlock, ld);
+                    if (db is not null) RunPositionSums(path, pk, positions, ld / nr, pa + (long)gi * accBlock + (long)biasRow * ld);
                 }
+            if (db is not null)
+                for (int gi = 0; gi < groups; gi++)
+                    for (int co = 0; co < perGroup; co++)
+                        db[dbOffset + gi * perGroup + co] += pa[(long)gi * accBlock + (long)biasRow * ld + co];
             for (int gi = 0; gi < groups; gi++)
                 for (int co = 0; co < perGroup; co++)
                     for (int p = 0; p < rows; p++)
@@ -201,6 +211,18 @@ internal static unsafe class ImplicitConvPasses
         }
         else if (wide) ImplicitConvKernel.ForwardFewRows<V512D, Vector512<double>, double>((double*)w, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
         else ImplicitConvKernel.ForwardFewRows<V256D, Vector256<double>, double>((double*)w, cout, rows, offsets, (double*)padded, g, (double*)bias, (double*)y);
+    }
+
+    private static void RunPositionSums<T>(GemmPath path, T* packed, int positions, int strips, T* sums) where T : unmanaged, INumber<T>
+    {
+        bool wide = path == GemmPath.Vector512;
+        if (typeof(T) == typeof(float))
+        {
+            if (wide) ImplicitConvKernel.AddPositionSums<V512F, Vector512<float>, float>((float*)packed, positions, strips, (float*)sums);
+            else ImplicitConvKernel.AddPositionSums<V256F, Vector256<float>, float>((float*)packed, positions, strips, (float*)sums);
+        }
+        else if (wide) ImplicitConvKernel.AddPositionSums<V512D, Vector512<double>, double>((double*)packed, positions, strips, (double*)sums);
+        else ImplicitConvKernel.AddPositionSums<V256D, Vector256<double>, double>((double*)packed, positions, strips, (double*)sums);
     }
 
     private static void RunWeightGrad<T>(GemmPath path, T* padded, int* offsets, int rows, T* packedGrad, int cout, in WindowGeometry g, T* acc, int ld) where T : unmanaged, INumber<T>

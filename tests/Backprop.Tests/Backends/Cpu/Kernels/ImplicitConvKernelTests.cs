@@ -8,7 +8,7 @@ namespace Backprop.Tests.Kernels;
 
 /// <summary>
 /// The implicit-GEMM convolution passes (no column matrix) against the convolution's definition written out as loops
-/// in Float64: forward with bias, input gradient, weight gradient; both vector paths, both dtypes, odd sizes, groups,
+/// in Float64: forward with bias, input gradient, weight and bias gradients; both vector paths, both dtypes, odd sizes, groups,
 /// dilation, asymmetric ("same") padding, and the Fashion-MNIST CNN's two layers.
 /// </summary>
 [Collection("GemmPath")] // forces the kernel path on this thread
@@ -100,10 +100,14 @@ public class ImplicitConvKernelTests
             var (padded, packedGrad, accumulator) = ImplicitConvPasses.WeightGradScratchSizes<T>(path, g, c.Groups, c.Cout);
             var (p, k, a) = (new T[padded], new T[packedGrad], new T[accumulator]);
             var dws = Enumerable.Repeat(T.One, dw.Length).ToArray();
-            ImplicitConvPasses.WeightGrad(path, xs, gs, dws, 0, p, k, a, g, c.Groups, c.Cout, 0, c.N / 2);
+            var dbs = Enumerable.Repeat(T.One, c.Cout + 2).ToArray(); // written at offset 2, and the bias gradient too
+            ImplicitConvPasses.WeightGrad(path, xs, gs, dws, 0, dbs, 2, p, k, a, g, c.Groups, c.Cout, 0, c.N / 2);
             a.AsSpan().Clear();
-            ImplicitConvPasses.WeightGrad(path, xs, gs, dws, 0, p, k, a, g, c.Groups, c.Cout, c.N / 2, c.N);
+            ImplicitConvPasses.WeightGrad(path, xs, gs, dws, 0, dbs, 2, p, k, a, g, c.Groups, c.Cout, c.N / 2, c.N);
             AssertClose(dw.Select(v => v + 1).ToArray(), dws, tolerance * (1 + Math.Sqrt(c.N * positions)), "weight gradient");
+            double[] db = [1, 1, .. Enumerable.Range(0, c.Cout).Select(co =>
+                1 + Enumerable.Range(0, c.N).Sum(n => Enumerable.Range(0, positions).Sum(l => gy[(n * c.Cout + co) * positions + l])))];
+            AssertClose(db, dbs, tolerance * (1 + Math.Sqrt(c.N * positions)), "bias gradient");
         }
     }
 

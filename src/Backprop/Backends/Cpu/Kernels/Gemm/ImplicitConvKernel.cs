@@ -303,6 +303,28 @@ internal static unsafe class ImplicitConvKernel
         }
     }
 
+    /// <summary>
+    /// sums[t·nr + j] += Σ_l packed[(t·L + l)·nr + j] over <paramref name="strips"/> strips of <see cref="PackTransposed{T}"/>'s
+    /// output: each channel's sum over the positions (the bias gradient), read from the packed copy while it is in cache.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddPositionSums<TV, TVec, T>(T* packed, int positions, int strips, T* sums)
+        where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
+    {
+        int w = TV.Count, nr = 2 * w;
+        for (int t = 0; t < strips; t++)
+        {
+            T* p = packed + (long)t * positions * nr;
+            TVec s0 = default, s1 = default;
+            for (int l = 0; l < positions; l++, p += nr)
+            {
+                s0 = TV.Add(s0, TV.Load(p));
+                s1 = TV.Add(s1, TV.Load(p + w));
+            }
+            AddRow<TV, TVec, T>(sums + t * nr, s0, s1);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddRow<TV, TVec, T>(T* c, TVec v0, TVec v1) where TV : struct, IVecOps<TVec, T> where TVec : struct where T : unmanaged, INumber<T>
     {
