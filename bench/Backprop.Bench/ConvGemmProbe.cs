@@ -60,6 +60,34 @@ public static class ConvGemmProbe
         {
             for (int i = 0; i < images; i++) GemmKernel.Multiply(gy, i * m * n, n, 1, cols, i * k * n, 1, n, dw, 0, k, m, n, k, accumulate: true);
         }), "gflops");
+        // The implicit GEMM (no column matrix) on the same layer, whole passes: padding, packing and stores included.
+        if (ImplicitConvPasses.ResolvePath(geometry) is { } path)
+        {
+            var packedW = new float[ImplicitConvPasses.PackedForwardSize(path, geometry, 1, m)];
+            var packedF = new float[ImplicitConvPasses.PackedInputGradSize(path, geometry, 1, m)];
+            var pad = new float[ImplicitConvPasses.ForwardScratchSize<float>(path, geometry, 1)];
+            var padG = new float[ImplicitConvPasses.InputGradScratchSize<float>(path, geometry, 1, m)];
+            var (px, pk, pacc) = ImplicitConvPasses.WeightGradScratchSizes<float>(path, geometry, 1, m);
+            var (padX, packedG, acc) = (new float[px], new float[pk], new float[pacc]);
+            var dx = new float[32 * 196 * images];
+            yield return ("implicit_fwd", Gflops(conv2, () =>
+            {
+                ImplicitConvPasses.PackForward(path, w, geometry, 1, m, packedW);
+                ImplicitConvPasses.Forward(path, image, w, packedW, null, y, pad, geometry, 1, m, 0, images);
+            }), "gflops");
+            yield return ("implicit_dx", Gflops(conv2, () =>
+            {
+                ImplicitConvPasses.PackInputGrad(path, w, geometry, 1, m, packedF);
+                ImplicitConvPasses.InputGrad(path, gy, packedF, dx, padG, geometry, 1, m, 0, images);
+            }), "gflops");
+            yield return ("implicit_dw", Gflops(conv2, () => ImplicitConvPasses.WeightGrad(path, image, gy, dw, 0, null, 0, padX, packedG, acc, geometry, 1, m, 0, images)), "gflops");
+            if (ImplicitConvPasses.ResolvePath(g1) is { } path1)
+            {
+                var (qx, qk, qacc) = ImplicitConvPasses.WeightGradScratchSizes<float>(path1, g1, 1, 32);
+                var (padX1, packedG1, acc1) = (new float[qx], new float[qk], new float[qacc]);
+                yield return ("implicit_conv1_dw", Gflops(32.0 * 784 * 9 * images, () => ImplicitConvPasses.WeightGrad(path1, x1, gy1, dw1, 0, null, 0, padX1, packedG1, acc1, g1, 1, 32, 0, images)), "gflops");
+            }
+        }
         yield return ("dw_batch_64x25088x288", Gflops(conv2, () => GemmKernel.Multiply(yWide, 0, n * images, 1, wide, 0, 1, n * images, dw, 0, k, m, n * images, k, accumulate: true)), "gflops");
     }
 }

@@ -33,13 +33,14 @@ foreach (int batch in new[] { 64, 256 })
     var (samplesPerSecond, accuracy) = Workloads.FashionMnistMlp(batch, epochs: 2);
     Workloads.Emit(("work", $"fmnist_mlp_b{batch}"), ("samples_per_s", Math.Round(samplesPerSecond)), ("test_acc", Math.Round(accuracy, 4)),
         ("epochs", 2), ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)),
-        ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
+        ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)), ("pool_inlined_jobs", Backprop.Kernels.WorkerPool.InlinedJobs));
 }
 if (Want("fmnist_cnn_b128"))
 {
     var (samplesPerSecond, accuracy) = Workloads.FashionMnistCnn(128, epochs: 1);
     Workloads.Emit(("work", "fmnist_cnn_b128"), ("samples_per_s", Math.Round(samplesPerSecond)), ("test_acc", Math.Round(accuracy, 4)), ("epochs", 1),
-        ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
+        ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)),
+        ("pool_inlined_jobs", Backprop.Kernels.WorkerPool.InlinedJobs));
 }
 if (only.Contains("cnn_quick"))
 {

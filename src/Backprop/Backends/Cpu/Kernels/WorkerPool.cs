@@ -16,6 +16,10 @@ namespace Backprop.Kernels;
 /// <item>Idle workers and the waiting caller spin for a short, bounded time (<see cref="SpinMicroseconds"/>, yielding
 /// the core to other runnable threads), then block on a monitor (a futex on Linux), so back-to-back products in a
 /// training step start without a wake-up but an idle pool burns no CPU.</item>
+/// <item>Contention from outside: when a worker that was spinning claims no part of a job the caller spent
+/// <see cref="ContendedJobMicroseconds"/> or more on, three times in a row, another process holds the cores; the next
+/// <see cref="InlineMilliseconds"/> ms of jobs then run on the caller alone (no hand-off, no spinning worker taking a
+/// core from the other process), after which the workers are tried again.</item>
 /// <item>An exception in any part is caught, the remaining parts still finish, and the caller rethrows it (several
 /// become one <see cref="AggregateException"/>); the pool stays usable.</item>
 /// </list>
@@ -26,6 +30,26 @@ internal static class WorkerPool
 {
     /// <summary>How long an idle worker, or the caller waiting for the last parts, spins before blocking.</summary>
     internal const int SpinMicroseconds = 50;
+
+    /// <summary>
+    /// Contention: a job of at least this long in which a worker that was awake (spinning) when the job was posted
+    /// claimed no part means the worker was not on a core — another process holds the cores.
+    /// </summary>
+    internal const int ContendedJobMicroseconds = 30;
+
+    /// <summary>Consecutive contended jobs after which jobs run on the caller alone for <see cref="InlineMilliseconds"/>.</summary>
+    internal const int ContendedJobsToInline = 3;
+
+    /// <summary>How long jobs run on the caller alone once contention is seen; the next job after it probes the workers again.</summary>
+    internal const int InlineMilliseconds = 20;
+
+    private static readonly long ContendedTicks = Stopwatch.Frequency * ContendedJobMicroseconds / 1_000_000;
+    private static readonly long InlineTicks = Stopwatch.Frequency * InlineMilliseconds / 1000;
+    private static long inlineUntil;
+    private static int contendedJobs;
+
+    /// <summary>Jobs run on the caller alone so far because the cores were contended (tests, probes).</summary>
+    internal static long InlinedJobs;
 
     private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
     private static readonly object Gate = new();
@@ -62,12 +86,22 @@ internal static class WorkerPool
         Job job;
         try
         {
+            long start = Stopwatch.GetTimestamp();
+            if (start < Volatile.Read(ref inlineUntil))
+            {
+                Interlocked.Increment(ref InlinedJobs);
+                for (int i = 0; i < count; i++) body(i);
+                return;
+            }
             job = new Job(body, count);
             int helpers = count - 1;
             EnsureWorkers(helpers);
-            for (int w = 0; w < helpers; w++) Workers[w].Post(job);
-            job.Work();
+            bool anyAwake = false;
+            for (int w = 0; w < helpers; w++) anyAwake |= Workers[w].Post(job);
+            int mine = job.Work();
+            long callerDone = Stopwatch.GetTimestamp();
             WaitForParts(job);
+            JudgeContention(anyAwake && mine == count && callerDone - start >= ContendedTicks, mine < count, callerDone);
         }
         finally { Monitor.Exit(Gate); }
         job.ThrowIfFailed();
@@ -91,6 +125,21 @@ internal static class WorkerPool
             int start = Boundary(length, part, count), end = Boundary(length, part + 1, count);
             if (end > start) body(start, end - start);
         });
+    }
+
+    /// <summary>
+    /// After a job: <paramref name="contended"/> (an awake worker claimed nothing of a long job) counts towards running
+    /// the next jobs on the caller alone — two processes that each fork onto every core then stop stealing each
+    /// other's cores — and a job a worker helped with resets the count. Called under the gate.
+    /// </summary>
+    private static void JudgeContention(bool contended, bool helped, long now)
+    {
+        if (helped) contendedJobs = 0;
+        else if (contended && ++contendedJobs >= ContendedJobsToInline)
+        {
+            contendedJobs = 0;
+            Volatile.Write(ref inlineUntil, now + InlineTicks);
+        }
     }
 
     private static int Boundary(int length, int part, int count) =>
@@ -141,13 +190,14 @@ internal static class WorkerPool
 
         public bool IsDone => Volatile.Read(ref remaining) == 0;
 
-        /// <summary>Claims and runs parts until none is left.</summary>
+        /// <summary>Claims and runs parts until none is left; returns how many this thread ran.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Work()
+        public int Work()
         {
-            int part;
+            int part, ran = 0;
             while ((part = Interlocked.Increment(ref next) - 1) < count)
             {
+                ran++;
                 bool wasInside = insidePart;
                 insidePart = true;
                 try { body(part); }
@@ -156,6 +206,7 @@ internal static class WorkerPool
                 if (Interlocked.Decrement(ref remaining) == 0 && Volatile.Read(ref callerSleeping) == 1)
                     lock (CallerSignal) Monitor.PulseAll(CallerSignal);
             }
+            return ran;
         }
 
         private void Record(Exception e)
@@ -186,12 +237,13 @@ internal static class WorkerPool
             thread.Start();
         }
 
-        /// <summary>Hands a job to this worker and wakes it if it is blocked.</summary>
-        public void Post(Job job)
+        /// <summary>Hands a job to this worker and wakes it if it is blocked; returns whether it was awake (spinning or working).</summary>
+        public bool Post(Job job)
         {
             Interlocked.Exchange(ref mailbox, job);
-            if (Volatile.Read(ref sleeping) == 1)
-                lock (this) Monitor.Pulse(this);
+            if (Volatile.Read(ref sleeping) == 0) return true;
+            lock (this) Monitor.Pulse(this);
+            return false;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

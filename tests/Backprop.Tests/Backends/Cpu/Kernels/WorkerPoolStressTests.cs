@@ -29,6 +29,40 @@ public class WorkerPoolStressTests
     }
 
     [Fact]
+    public void CoresHeldByOtherThreads_JobsMoveToTheCaller_AndStillRunEveryPartOnce()
+    {
+        // Twice as many spinning threads as cores stand in for another process: the pool's worker misses most jobs,
+        // which the pool must notice (an awake worker claiming nothing of a long job) and then run jobs inline.
+        using var stop = new CancellationTokenSource();
+        var hogs = Enumerable.Range(0, 2 * Environment.ProcessorCount).Select(_ => new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested) Thread.SpinWait(1000);
+        }) { IsBackground = true }).ToArray();
+        foreach (var h in hogs) h.Start();
+        try
+        {
+            long before = Interlocked.Read(ref WorkerPool.InlinedJobs);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            int jobs = 0;
+            while (Interlocked.Read(ref WorkerPool.InlinedJobs) == before && DateTime.UtcNow < deadline)
+            {
+                var hits = new int[2];
+                WorkerPool.Run(2, p =>
+                {
+                    var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10_000; // 100 µs
+                    while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
+                    Interlocked.Increment(ref hits[p]);
+                });
+                Assert.Equal([1, 1], hits);
+                jobs++;
+            }
+            Assert.True(Interlocked.Read(ref WorkerPool.InlinedJobs) > before, $"no job ran inline in 20 s ({jobs} jobs) with the cores held");
+        }
+        finally { stop.Cancel(); }
+        foreach (var h in hogs) h.Join();
+    }
+
+    [Fact]
     public void MorePartsThanCores_AllRunAndTheCallerReturnsOnlyWhenAllAreDone()
     {
         for (int round = 0; round < 200; round++)
