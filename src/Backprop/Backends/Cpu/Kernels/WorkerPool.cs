@@ -87,21 +87,23 @@ internal static class WorkerPool
         try
         {
             long start = Stopwatch.GetTimestamp();
+            job = new Job(body, count);
             if (start < Volatile.Read(ref inlineUntil))
             {
                 Interlocked.Increment(ref InlinedJobs);
-                for (int i = 0; i < count; i++) body(i);
-                return;
+                job.Work(); // every part on the caller, failures gathered as when the workers help
             }
-            job = new Job(body, count);
-            int helpers = count - 1;
-            EnsureWorkers(helpers);
-            bool anyAwake = false;
-            for (int w = 0; w < helpers; w++) anyAwake |= Workers[w].Post(job);
-            int mine = job.Work();
-            long callerDone = Stopwatch.GetTimestamp();
-            WaitForParts(job);
-            JudgeContention(anyAwake && mine == count && callerDone - start >= ContendedTicks, mine < count, callerDone);
+            else
+            {
+                int helpers = count - 1;
+                EnsureWorkers(helpers);
+                bool anyAwake = false;
+                for (int w = 0; w < helpers; w++) anyAwake |= Workers[w].Post(job);
+                int mine = job.Work();
+                long callerDone = Stopwatch.GetTimestamp();
+                WaitForParts(job);
+                JudgeContention(anyAwake && mine == count && callerDone - start >= ContendedTicks, mine < count, callerDone);
+            }
         }
         finally { Monitor.Exit(Gate); }
         job.ThrowIfFailed();
