@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace Backprop.Kernels;
@@ -19,13 +18,10 @@ internal static class LayerNormKernels
         {
             var xr = x.Slice(r * n, n);
             var yr = y.Slice(r * n, n);
-            T m = TensorPrimitives.Sum(xr) / count;
-            TensorPrimitives.Subtract(xr, m, yr);
-            T v = TensorPrimitives.Dot<T>(yr, yr) / count;
+            T m = LayerNormRows.Sum(xr) / count;
+            T v = LayerNormRows.CenterAndSquares(xr, m, yr) / count; // yr = x − m, v = Σ (x − m)²
             T s = T.One / T.Sqrt(v + epsilon);
-            TensorPrimitives.Multiply(yr, s, yr);
-            if (!w.IsEmpty) TensorPrimitives.Multiply(yr, w, yr);
-            if (!b.IsEmpty) TensorPrimitives.Add(yr, b, yr);
+            LayerNormRows.ScaleAffine(yr, s, w, b);
             mean[r] = m; rstd[r] = s;
         }
     }
@@ -44,17 +40,9 @@ internal static class LayerNormKernels
         for (int r = 0; r < mean.Length; r++)
         {
             var dyr = dy.Slice(r * n, n);
-            TensorPrimitives.Subtract(x.Slice(r * n, n), mean[r], xhat);
-            TensorPrimitives.Multiply(xhat, rstd[r], xhat);
-            if (!w.IsEmpty) TensorPrimitives.Multiply(dyr, w, ghat); else dyr.CopyTo(ghat);
-            T a = TensorPrimitives.Sum<T>(ghat) / count;
-            T c = TensorPrimitives.Dot<T>(ghat, xhat) / count;
-            var dxr = dx.Slice(r * n, n);
-            TensorPrimitives.MultiplyAdd(xhat, -c, ghat, dxr); // ĝ − x̂·c
-            TensorPrimitives.Subtract(dxr, a, dxr);
-            TensorPrimitives.Multiply(dxr, rstd[r], dxr);
-            if (!dw.IsEmpty) TensorPrimitives.MultiplyAdd(dyr, xhat, dw, dw);
-            if (!db.IsEmpty) TensorPrimitives.Add(db, dyr, db);
+            var (sumG, sumGx) = LayerNormRows.NormalizedAndGradient(x.Slice(r * n, n), mean[r], rstd[r], dyr, w, xhat, ghat);
+            T a = sumG / count, c = sumGx / count;
+            LayerNormRows.InputGradient(xhat, ghat, c, a, rstd[r], dx.Slice(r * n, n), dyr, dw, db);
         }
     }
 }
