@@ -64,6 +64,9 @@ internal static class WorkerPool
     /// </summary>
     internal static readonly bool UseDotnetParallelFor = Environment.GetEnvironmentVariable("BACKPROP_POOL") == "dotnet";
 
+    /// <summary>Measurement switch (<c>BACKPROP_POOL_INLINE=0</c>): never move jobs to the caller on contention, for the A/B in docs/PERFORMANCE.md.</summary>
+    internal static readonly bool ContentionInlining = Environment.GetEnvironmentVariable("BACKPROP_POOL_INLINE") != "0";
+
     /// <summary>Number of worker threads started so far (tests).</summary>
     internal static int WorkerCount { get { lock (Workers) return Workers.Count; } }
 
@@ -136,7 +139,7 @@ internal static class WorkerPool
     /// </summary>
     private static void JudgeContention(bool contended, bool helped, long now)
     {
-        if (helped) contendedJobs = 0;
+        if (helped || !ContentionInlining) contendedJobs = 0;
         else if (contended && ++contendedJobs >= ContendedJobsToInline)
         {
             contendedJobs = 0;
