@@ -58,6 +58,9 @@ internal static class WorkerPool
     private static int callerSleeping;
     [ThreadStatic] private static bool insidePart;
 
+    /// <summary>True on a thread running a part of a job (where a nested <see cref="Run"/> runs inline).</summary>
+    internal static bool InsidePart => insidePart;
+
     /// <summary>
     /// Measurement switch (<c>BACKPROP_POOL=dotnet</c>): run jobs through .NET's <see cref="Parallel.For(int, int, Action{int})"/>
     /// instead, for the A/B comparison in docs/PERFORMANCE.md.

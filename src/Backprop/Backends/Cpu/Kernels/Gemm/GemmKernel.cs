@@ -13,7 +13,8 @@ internal enum GemmPath { Auto, Vector512, Vector256, Scalar }
 /// of nr-wide strips, A in mc×kc blocks of 6-row strips, and a register-tiled micro-kernel (Vector512 or Vector256
 /// FMA, chosen by the hardware, with a scalar fallback) computes 6×nr tiles. Any row/column strides are absorbed by
 /// the packing, so transposed operands are never copied. C's columns (or, when C is narrow, its rows) are split
-/// across up to <see cref="Threading.MaxKernelThreads"/> threads (fewer for small products), each running the whole loop nest with its own packed panels.
+/// across up to <see cref="Threading.MaxKernelThreads"/> threads (fewer for small products, and none where
+/// <see cref="SplitChooser"/> has measured that splitting this shape does not pay), each running the whole loop nest with its own packed panels.
 /// </summary>
 internal static unsafe class GemmKernel
 {
@@ -64,6 +65,16 @@ internal static unsafe class GemmKernel
         int strips = (n + nr - 1) / nr, rowStrips = (m + MicroKernel.MR - 1) / MicroKernel.MR;
         bool byColumns = strips >= 2 * threads || strips >= rowStrips;
         threads = Math.Min(threads, byColumns ? strips : rowStrips);
+        // Whether splitting pays for this shape here is learned from its own runs (SplitChooser); not inside a part
+        // of another job, where a split would run inline anyway.
+        SplitChooser.Shape? shape = null;
+        bool timed = false, split = false;
+        if (threads > 1 && SplitChooser.Enabled && !WorkerPool.InsidePart && (long)m * n * k <= SplitChooser.MaxTunedMacsPerThread * threads)
+        {
+            shape = SplitChooser.For(m, k, n, threads);
+            threads = shape.Threads(threads, out timed, out split);
+        }
+        long started = timed ? SplitChooser.Now() : 0;
         fixed (T* pa0 = a, pb0 = b, pc0 = c)
         {
             nint pa = (nint)(pa0 + aOffset), pb = (nint)(pb0 + bOffset), pc = (nint)(pc0 + cOffset);
@@ -80,6 +91,7 @@ internal static unsafe class GemmKernel
             if (threads == 1) Part(0);
             else WorkerPool.Run(threads, Part);
         }
+        if (timed) shape!.Report(split, SplitChooser.Now() - started);
     }
 
     /// <summary>The blocked loop nest for rows [i0, i1) and columns [j0, j1) of C, on the calling thread.</summary>
