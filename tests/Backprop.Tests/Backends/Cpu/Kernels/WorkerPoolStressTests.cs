@@ -112,18 +112,22 @@ public class WorkerPoolStressTests
         var g = new Generator(5);
         var a = Tensor.Randn([150, 333], g, DType.Float64);
         var b = Tensor.Randn([333, 170], g, DType.Float64);
+        var tall = Tensor.Randn([1200, 96], g, DType.Float32); // C far taller than wide: split by rows
+        var narrow = Tensor.Randn([96, 40], g, DType.Float32);
         int before = Threading.NumThreads;
         bool dynamicBefore = Threading.Dynamic;
         try
         {
             Threading.SetNumThreads(1);
             var one = a.MatMul(b).ToArray<double>();
+            var oneTall = tall.MatMul(narrow).ToArray<float>();
             Threading.Dynamic = false;
             foreach (int n in new[] { 2, 3, 8, 17 })
             {
                 Threading.SetNumThreads(n);
                 var many = a.MatMul(b).ToArray<double>();
                 Assert.Equal(one, many); // each C element is computed by one thread in the same order: bit-identical
+                Assert.Equal(oneTall, tall.MatMul(narrow).ToArray<float>());
             }
         }
         finally

@@ -12,7 +12,7 @@ internal enum GemmPath { Auto, Vector512, Vector256, Scalar }
 /// C[m,n] = A[m,k]·B[k,n] (or C += A·B) over strided operands, in the Goto/BLIS scheme: B is packed in kc×nc panels
 /// of nr-wide strips, A in mc×kc blocks of 6-row strips, and a register-tiled micro-kernel (Vector512 or Vector256
 /// FMA, chosen by the hardware, with a scalar fallback) computes 6×nr tiles. Any row/column strides are absorbed by
-/// the packing, so transposed operands are never copied. C's columns (or, when C is narrow, its rows) are split
+/// the packing, so transposed operands are never copied. C's columns (or, when C is narrow or far taller than wide, its rows) are split
 /// across up to <see cref="Threading.MaxKernelThreads"/> threads (fewer for small products, and none where
 /// <see cref="SplitChooser"/> has measured that splitting this shape does not pay), each running the whole loop nest with its own packed panels.
 /// </summary>
@@ -63,7 +63,9 @@ internal static unsafe class GemmKernel
         // (or rows, when C is too narrow), packing its own panels, so no thread waits on another mid-product.
         int threads = Threading.ForWork((long)m * n * k, MinMacsPerThread);
         int strips = (n + nr - 1) / nr, rowStrips = (m + MicroKernel.MR - 1) / MicroKernel.MR;
-        bool byColumns = strips >= 2 * threads || strips >= rowStrips;
+        // Split C's columns, unless C is far taller than wide: then each thread would pack all of a tall A for a few
+        // columns, so it takes a band of rows instead (and packs all of B, which is small).
+        bool byColumns = (strips >= 2 * threads || strips >= rowStrips) && rowStrips < 8 * strips;
         threads = Math.Min(threads, byColumns ? strips : rowStrips);
         // Whether splitting pays for this shape here is learned from its own runs (SplitChooser); not inside a part
         // of another job, where a split would run inline anyway.
