@@ -38,7 +38,7 @@ internal sealed partial class CpuBackend
         TensorView x = Whole(input), w = Whole(weight), y = Whole(output);
         TensorView? b = bias is { } bv ? Whole(bv) : null;
         var geometry = g;
-        if (ImplicitConvPasses.ResolvePath(g) is { } path
+        if (ImplicitConvPasses.ResolvePath(g, weight.Shape[0]) is { } path
             && (g.Rows / groups >= ImplicitConvPasses.MinForwardRows || ImplicitConvPasses.FewRows(path, g, groups, input.DType.ElementSize())))
         {
             ImplicitConv2d(path, x, w, b, geometry, groups, y);
@@ -67,7 +67,7 @@ internal sealed partial class CpuBackend
         // One weight and bias accumulator per part, summed after the pass (no locks, same result on every run).
         Storage? dwParts = weightGrad is null ? null : Storage.Allocate(Allocators.Cpu, dtype, parts * wSize);
         Storage? dbParts = biasGrad is null ? null : Storage.Allocate(Allocators.Cpu, dtype, parts * cout);
-        if (ImplicitConvPasses.ResolvePath(g) is { } path && (inputGrad is null || cout / groups * g.KernelH * g.KernelW >= ImplicitConvPasses.MinForwardRows))
+        if (ImplicitConvPasses.ResolvePath(g, weight.Shape[0]) is { } path && (inputGrad is null || cout / groups * g.KernelH * g.KernelW >= ImplicitConvPasses.MinForwardRows))
             ImplicitConv2dBackward(path, gd, x, w, geometry, groups, parts, dx, dwParts, dbParts);
         else RunPerImage(n, 0, g, dtype, (scratch, offset, first, end, part) =>
         {

@@ -19,9 +19,13 @@ internal static unsafe class ImplicitConvPasses
     /// null when only scalar code could run. Resolved once per call and handed to the parts, whose worker threads do
     /// not see a test's per-thread forcing.
     /// </summary>
-    public static GemmPath? ResolvePath(in WindowGeometry g)
+    public static GemmPath? ResolvePath(in WindowGeometry g, int outChannels = 0)
     {
         if (!ImplicitConvKernel.Fits(g)) return null;
+        // Buffers and offsets are indexed with int: leave images whose padded copy would not fit to im2col + GEMM.
+        long padded = (long)g.Channels * ImplicitConvKernel.PaddedHeight(g) * ImplicitConvKernel.PaddedWidth(g);
+        long transposed = (long)Math.Max(g.Channels, outChannels) * (g.Height + g.DilationH * (g.KernelH - 1)) * (g.Width + g.DilationW * (g.KernelW - 1));
+        if (Math.Max(padded, transposed) > int.MaxValue / 4) return null;
         var path = GemmKernel.ForcedPath == GemmPath.Auto ? GemmKernel.BestPath : GemmKernel.ForcedPath;
         if (path == GemmPath.Vector512 && !Avx512F.IsSupported) path = GemmPath.Vector256;
         return path == GemmPath.Vector256 && !Fma.IsSupported || path == GemmPath.Scalar ? null : path;

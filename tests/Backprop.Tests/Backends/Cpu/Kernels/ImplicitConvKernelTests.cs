@@ -122,12 +122,15 @@ public class ImplicitConvKernelTests
     }
 
     [Fact]
-    public void StridedOrOverPaddedGeometriesStayOnIm2Col()
+    public void StridedOverPaddedOrHugeGeometriesStayOnIm2Col()
     {
         // Stride 2: not a stride-1 window.
         Assert.Null(ImplicitConvPasses.ResolvePath(new WindowGeometry(2, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 4, 4)));
         // Padding 3 around a 3×3 kernel: more than its extent, so the input gradient would need negative padding.
         Assert.Null(ImplicitConvPasses.ResolvePath(new WindowGeometry(2, 8, 8, 3, 3, 1, 1, 3, 3, 1, 1, 12, 12)));
         Assert.Equal(Fma.IsSupported, ImplicitConvPasses.ResolvePath(new WindowGeometry(2, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8)) is not null);
+        // A padded copy too large to index with int (input channels, or the output channels the input gradient pads).
+        Assert.Null(ImplicitConvPasses.ResolvePath(new WindowGeometry(65536, 200, 200, 3, 3, 1, 1, 1, 1, 1, 1, 200, 200)));
+        Assert.Null(ImplicitConvPasses.ResolvePath(new WindowGeometry(2, 200, 200, 3, 3, 1, 1, 1, 1, 1, 1, 200, 200), outChannels: 65536));
     }
 }
