@@ -37,6 +37,18 @@ internal sealed partial class CpuBackend
 
     private static void Map<TOp>(TOp op, in TensorView x, in TensorView y) where TOp : struct, IUnaryOp
     {
+        if (x.Numel >= 2 * LargeElementGrain)
+        {
+            // A large map (a convolution's activation) in the same contiguous halves as the ops around it split their
+            // images, so each thread reads what its own core just wrote.
+            TensorView xv = x, yv = y;
+            ForElements(x.Numel, LargeElementGrain, (start, length) =>
+            {
+                if (xv.DType == DType.Float32) op.Apply<float>(Span<float>(xv).Slice(start, length), Span<float>(yv).Slice(start, length));
+                else op.Apply<double>(Span<double>(xv).Slice(start, length), Span<double>(yv).Slice(start, length));
+            });
+            return;
+        }
         if (x.DType == DType.Float32) op.Apply(Span<float>(x), Span<float>(y));
         else op.Apply(Span<double>(x), Span<double>(y));
     }
@@ -55,10 +67,20 @@ internal sealed partial class CpuBackend
         });
     }
 
+    /// <summary>
+    /// Elements per thread below which a cheap, memory-bound elementwise pass (ReLU and its gradient) stays on one
+    /// thread; above it, splitting keeps each half on the core that produced it (measured on the CNN's 3.2 M-element
+    /// activations: the ReLU gradient took 2.5 ms on the caller at 2 threads, 1.9 at 1, while it ran unsplit; split,
+    /// the CNN epoch at 2 threads went from 4,555–4,677 to 5,152–5,291 samples/s in alternating runs).
+    /// </summary>
+    private const long LargeElementGrain = 1 << 18;
+
     /// <summary>Runs body(start, length) over [0, n) in one range, or in one range per thread (multiples of 64) when n is large.</summary>
-    private static void ForElements(int n, Action<int, int> body)
+    private static void ForElements(int n, Action<int, int> body) => ForElements(n, ElementGrain, body);
+
+    private static void ForElements(int n, long grain, Action<int, int> body)
     {
-        int parts = Threading.ForWork(n, ElementGrain);
+        int parts = Threading.ForWork(n, grain);
         if (parts <= 1) { body(0, n); return; }
         int Bound(int part) => part == parts ? n : (int)((long)n * part / parts) & ~63;
         WorkerPool.Run(parts, part => body(Bound(part), Bound(part + 1) - Bound(part)));

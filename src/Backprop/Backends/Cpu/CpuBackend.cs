@@ -66,6 +66,16 @@ internal sealed partial class CpuBackend : IBackend
 
     public void ActivationBackward(ActivationKind kind, in TensorView grad, in TensorView output, in TensorView result)
     {
+        if (output.Numel >= 2 * LargeElementGrain)
+        {
+            TensorView g = grad, y = output, d = result;
+            ForElements(output.Numel, LargeElementGrain, (start, length) =>
+            {
+                if (y.DType == DType.Float32) ActivationBackward(kind, Span<float>(g).Slice(start, length), Span<float>(y).Slice(start, length), Span<float>(d).Slice(start, length));
+                else ActivationBackward(kind, Span<double>(g).Slice(start, length), Span<double>(y).Slice(start, length), Span<double>(d).Slice(start, length));
+            });
+            return;
+        }
         if (output.DType == DType.Float32) ActivationBackward(kind, Span<float>(grad), Span<float>(output), Span<float>(result));
         else ActivationBackward(kind, Span<double>(grad), Span<double>(output), Span<double>(result));
     }
