@@ -133,8 +133,9 @@ internal interface IBackend
     void Conv2d(in TensorView input, in TensorView weight, TensorView? bias, in WindowGeometry g, int groups, in TensorView output);
 
     /// <summary>
-    /// The convolution's first-order gradients from <paramref name="grad"/> [N, Cout, OutH, OutW]: into the zero-filled
-    /// <paramref name="inputGrad"/> and the <paramref name="weightGrad"/> / <paramref name="biasGrad"/> outputs, each only when given.
+    /// The convolution's first-order gradients from <paramref name="grad"/> [N, Cout, OutH, OutW]: into the
+    /// <paramref name="inputGrad"/>, <paramref name="weightGrad"/> and <paramref name="biasGrad"/> outputs, each only when
+    /// given and each overwritten (their contents on entry do not matter).
     /// </summary>
     void Conv2dBackward(in TensorView grad, in TensorView input, in TensorView weight, in WindowGeometry g, int groups,
         TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad);

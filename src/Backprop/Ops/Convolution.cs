@@ -40,7 +40,7 @@ public partial class Tensor
         var gd = (grad.DType == dtype ? grad : grad.To(dtype)).Dense0();
         var x = input.Dense0();
         var w = weight.Dense0();
-        var dx = input.RequiresGrad ? Empty(input.shape, dtype, input) : null;
+        var dx = input.RequiresGrad ? Uninitialized(input.shape, dtype, input) : null;
         var dw = weight.RequiresGrad ? Uninitialized(weight.shape, dtype, weight) : null;
         var db = bias is { RequiresGrad: true } ? Uninitialized(bias.shape, dtype, bias) : null;
         Backend.Of("ConvolutionBackward", gd, x, w).Conv2dBackward(gd.Layout, x.Layout, w.Layout, g, groups, dx?.Layout, dw?.Layout, db?.Layout);

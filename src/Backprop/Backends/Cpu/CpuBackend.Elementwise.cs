@@ -41,12 +41,7 @@ internal sealed partial class CpuBackend
         {
             // A large map (a convolution's activation) in the same contiguous halves as the ops around it split their
             // images, so each thread reads what its own core just wrote.
-            TensorView xv = x, yv = y;
-            ForElements(x.Numel, LargeElementGrain, (start, length) =>
-            {
-                if (xv.DType == DType.Float32) op.Apply<float>(Span<float>(xv).Slice(start, length), Span<float>(yv).Slice(start, length));
-                else op.Apply<double>(Span<double>(xv).Slice(start, length), Span<double>(yv).Slice(start, length));
-            });
+            MapSplit(op, x, y, LargeElementGrain);
             return;
         }
         if (x.DType == DType.Float32) op.Apply(Span<float>(x), Span<float>(y));
@@ -56,11 +51,11 @@ internal sealed partial class CpuBackend
     /// <summary>Elements per thread below which an expensive elementwise map (GELU) stays on one thread.</summary>
     private const long ElementGrain = 1 << 15;
 
-    /// <summary><see cref="Map{TOp}"/> for a costly op: large inputs are cut into contiguous ranges, one per thread.</summary>
-    private static void MapSplit<TOp>(TOp op, in TensorView x, in TensorView y) where TOp : struct, IUnaryOp
+    /// <summary><see cref="Map{TOp}"/> cut into contiguous ranges, one per thread, from <paramref name="grain"/> elements per thread (a costly op's <see cref="ElementGrain"/> by default).</summary>
+    private static void MapSplit<TOp>(TOp op, in TensorView x, in TensorView y, long grain = ElementGrain) where TOp : struct, IUnaryOp
     {
         TensorView xv = x, yv = y;
-        ForElements(x.Numel, (start, length) =>
+        ForElements(x.Numel, grain, (start, length) =>
         {
             if (xv.DType == DType.Float32) op.Apply<float>(Span<float>(xv).Slice(start, length), Span<float>(yv).Slice(start, length));
             else op.Apply<double>(Span<double>(xv).Slice(start, length), Span<double>(yv).Slice(start, length));

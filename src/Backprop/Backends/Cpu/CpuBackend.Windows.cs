@@ -68,12 +68,16 @@ internal sealed partial class CpuBackend
         Storage? dwParts = weightGrad is null ? null : Storage.Allocate(Allocators.Cpu, dtype, parts * wSize);
         Storage? dbParts = biasGrad is null ? null : Storage.Allocate(Allocators.Cpu, dtype, parts * cout);
         if (ImplicitConvPasses.ResolvePath(g, weight.Shape[0]) is { } path && (inputGrad is null || cout / groups * g.KernelH * g.KernelW >= ImplicitConvPasses.MinForwardRows))
-            ImplicitConv2dBackward(path, gd, x, w, geometry, groups, parts, dx, dwParts, dbParts);
-        else RunPerImage(n, 0, g, dtype, (scratch, offset, first, end, part) =>
+            ImplicitConv2dBackward(path, gd, x, w, geometry, groups, parts, dx, dwParts, dbParts); // overwrites dx
+        else
         {
-            if (dtype == DType.Float32) Pass<float>(scratch, offset, first, end, part);
-            else Pass<double>(scratch, offset, first, end, part);
-        }, parts);
+            if (dx is { } zero) Fill(zero, 0); // col2im adds into it
+            RunPerImage(n, 0, g, dtype, (scratch, offset, first, end, part) =>
+            {
+                if (dtype == DType.Float32) Pass<float>(scratch, offset, first, end, part);
+                else Pass<double>(scratch, offset, first, end, part);
+            }, parts);
+        }
 
         void Pass<T>(Storage scratch, int offset, int first, int end, int part) where T : unmanaged, INumber<T>
         {
@@ -164,12 +168,7 @@ internal sealed partial class CpuBackend
         if (parts == 0) parts = PartsFor(count, count * macsPerImage);
         int size = ConvGemmKernels.IsPointwise(g) ? 1 : g.Rows * g.Positions;
         var scratch = Storage.Allocate(Allocators.Cpu, dtype, parts * size, uninitialized: true);
-        if (parts == 1)
-        {
-            body(scratch, 0, 0, count, 0);
-            return;
-        }
-        WorkerPool.Run(parts, p => body(scratch, p * size, (int)((long)count * p / parts), (int)((long)count * (p + 1) / parts), p));
+        ForParts(parts, count, (p, first, end) => body(scratch, p * size, first, end, p));
     }
 
     /// <summary>Runs <paramref name="body"/>(first, end) over [0, <paramref name="count"/>) split across threads when the work pays for it.</summary>

@@ -92,7 +92,7 @@ public class ImplicitConvKernelTests
 
             var flipped = new T[ImplicitConvPasses.PackedInputGradSize(path, g, c.Groups, c.Cout)];
             ImplicitConvPasses.PackInputGrad(path, ws, g, c.Groups, c.Cout, flipped);
-            var dxs = new T[dx.Length];
+            var dxs = Enumerable.Repeat(T.CreateChecked(double.NaN), dx.Length).ToArray(); // every element must be written
             ImplicitConvPasses.InputGrad(path, gs, flipped, dxs, new T[ImplicitConvPasses.InputGradScratchSize<T>(path, g, c.Groups, c.Cout)], g, c.Groups, c.Cout, 0, c.N);
             AssertClose(dx, dxs, tolerance * (1 + Math.Sqrt(perGroup * c.Kh * c.Kw)), "input gradient");
 
