@@ -18,7 +18,7 @@ internal interface INvrtc
 }
 
 /// <summary>
-/// <see cref="INvrtc"/> over libnvrtc.so.13 (or .12). Compiles to CUBIN (nvrtcGetCUBIN) for the device's own architecture,
+/// <see cref="INvrtc"/> over libnvrtc.so.13 (or .12, or 11.x; see <see cref="CudaLibraries"/>). Compiles to CUBIN (nvrtcGetCUBIN) for the device's own architecture,
 /// never to PTX: PTX from an NVRTC newer than the driver fails with CUDA_ERROR_UNSUPPORTED_PTX_VERSION (candle #2237, cupy #5097).
 /// </summary>
 internal sealed unsafe partial class Nvrtc : INvrtc
