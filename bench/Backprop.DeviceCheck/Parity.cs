@@ -4,8 +4,10 @@ using Backprop.Backends.Cuda;
 namespace Backprop.DeviceCheck;
 
 /// <summary>Moving test data between the host, the GPU and CPU tensors, and comparing GPU results with the CPU backend's.</summary>
-internal sealed class Parity(CudaDevice device)
+internal sealed class Parity(CudaDevice device, Action<string>? print = null)
 {
+    private readonly Action<string> print = print ?? Console.WriteLine;
+
     public int Failures { get; private set; }
     public int Checks { get; private set; }
 
@@ -59,15 +61,18 @@ internal sealed class Parity(CudaDevice device)
         if (bad > 0)
         {
             Failures++;
-            Console.WriteLine($"  FAIL {what}: {bad}/{cpu.Length} beyond {tol:G2} (worst {worst:G3}); first at {at}: gpu {gpu[at]:R}, cpu {cpu[at]:R}");
+            print($"  FAIL {what}: {bad}/{cpu.Length} beyond {tol:G2} (worst {worst:G3}); first at {at}: gpu {gpu[at]:R}, cpu {cpu[at]:R}");
         }
-        else Console.WriteLine($"  ok   {what}: max rel err {worst:G3}");
+        else print($"  ok   {what}: max rel err {worst:G3}");
     }
 
     public void Fail(string what, string why)
     {
         Checks++;
         Failures++;
-        Console.WriteLine($"  FAIL {what}: {why}");
+        print($"  FAIL {what}: {why}");
     }
+
+    /// <summary>Prints a passed check that is not a comparison.</summary>
+    public void Ok(string what) => print($"  ok   {what}");
 }

@@ -19,7 +19,7 @@ internal static class Program
             {
                 [] => All(),
                 ["compile"] => Compile(),
-                ["group", var name] => Groups.Run(name),
+                ["group", var name] => RunGroup(name),
                 ["figures"] => Figures.Run(),
                 _ => Usage(),
             };
@@ -65,6 +65,18 @@ internal static class Program
         using var child = Process.Start(info)!;
         child.WaitForExit();
         return child.ExitCode;
+    }
+
+    /// <summary>Runs one parity group on the GPU; exit 0 when all its comparisons passed.</summary>
+    private static int RunGroup(string name)
+    {
+        var group = Groups.Get(name);
+        using var gpu = Gpu.Open();
+        var p = new Parity(gpu.Cuda);
+        group(gpu.Cuda, p);
+        gpu.Driver.Synchronize();
+        Console.WriteLine($"group {name}: {p.Checks - p.Failures}/{p.Checks} passed");
+        return p.Failures == 0 ? 0 : 1;
     }
 
     /// <summary>Compiles every module (printing every log, also of modules that fail) and finds every kernel.</summary>

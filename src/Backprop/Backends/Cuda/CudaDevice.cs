@@ -6,7 +6,7 @@ namespace Backprop.Backends.Cuda;
 /// One CUDA device as the backend uses it: its primary context, one non-blocking stream (candle's choice: every op is
 /// ordered on it, so the allocator may reuse a block as soon as it is released), the <see cref="CachingAllocator"/>,
 /// the kernel modules (compiled through the <see cref="KernelCache"/> for this device's architecture, loaded once), and
-/// cuBLAS. Kernels run as <see cref="Launch"/>: a grid-stride launch over <c>n</c> elements with packed parameters.
+/// cuBLAS. Kernels run as <see cref="Launch(string, string, long, KernelArgs)"/>: a grid-stride launch over <c>n</c> elements with packed parameters.
 /// </summary>
 internal sealed unsafe class CudaDevice : IDisposable
 {
@@ -65,10 +65,19 @@ internal sealed unsafe class CudaDevice : IDisposable
         return functions[kernel] = Driver.GetFunction(Module(module), kernel);
     }
 
+    /// <summary>
+    /// Threads per block of <see cref="Launch(string, string, long, KernelArgs)"/> (<see cref="LaunchGeometry.BlockSize"/>);
+    /// every kernel is correct for any block size up to 1024, and the emulator tests set odd ones.
+    /// </summary>
+    public int BlockSize { get; set; } = LaunchGeometry.BlockSize;
+
     /// <summary>Launches a grid-stride kernel over <paramref name="n"/> elements (nothing for n = 0) with <paramref name="args"/>.</summary>
-    public void Launch(string module, string kernel, long n, KernelArgs args)
+    public void Launch(string module, string kernel, long n, KernelArgs args) =>
+        Launch(module, kernel, LaunchGeometry.Elementwise(n, Multiprocessors, BlockSize), args);
+
+    /// <summary>Launches <paramref name="kernel"/> with an explicit shape (nothing for an empty grid), e.g. one block for a reduction's last pass.</summary>
+    public void Launch(string module, string kernel, LaunchConfig config, KernelArgs args)
     {
-        var config = LaunchGeometry.Elementwise(n, Multiprocessors);
         if (config.Grid == 0) return;
         Driver.Launch(Function(module, kernel), config, Stream, args.Pointers);
     }

@@ -1,5 +1,9 @@
 // Backprop CUDA kernels: shared definitions, prepended to every generated and hand-written module.
 // Compiled by NVRTC at run time (-arch=sm_XX, straight to CUBIN); no CUDA headers are included.
+// Every kernel must be correct for ANY grid and block size (1 to 1024 threads, any number of blocks): work is spread
+// by grid-stride loops (BP_FOR), block reductions loop over whatever blockDim.x is, and nothing assumes a power of two
+// or a warp. The tests run these same sources on a host emulator (g++ behind tests/.../Emulator/cuda_emu.h) with odd
+// block sizes, so no CUDA-only construct may appear outside this header: no warp intrinsics, no dynamic shared memory.
 #define BP_MAX_DIMS 8
 
 // A strided operand as the kernels see it: the output's (coalesced) shape and this operand's strides in elements.

@@ -1,0 +1,34 @@
+using Backprop.Backends;
+using Backprop.Backends.Cuda;
+using Backprop.DeviceCheck;
+
+namespace Backprop.Tests.Backends.Cuda.Emulator;
+
+/// <summary>
+/// The GPU check's parity groups (bench/Backprop.DeviceCheck, linked into this project) run on the host emulator: every
+/// kernel, launched through <see cref="CudaDevice"/> with odd block sizes, against the CPU backend on the same inputs
+/// (Float64 to 1e-12 and Float32 to 1e-5 relative; odd sizes; broadcast strides). The GEMM group runs on
+/// <see cref="HostBlas"/>, which checks the row-major mapping; the allocator group on the emulator's memory.
+/// </summary>
+public class DeviceCheckOnEmulatorTests
+{
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var g in Groups.Names) data.Add(g, 7);
+        data.Add("reduce", 32);
+        return data;
+    }
+
+    [EmulatorTheory]
+    [MemberData(nameof(Cases))]
+    public void Group_MatchesTheCpuBackend(string group, int blockSize)
+    {
+        using var emulated = new EmulatedDevice(blockSize, blas: new HostBlas());
+        var log = new List<string>();
+        var parity = new Parity(emulated.Device, log.Add);
+        using (BackendGuard.Enter()) Groups.Get(group)(emulated.Device, parity);
+        Assert.True(parity.Checks > 0, "the group compared nothing");
+        Assert.True(parity.Failures == 0, $"group {group} (block {blockSize}): {parity.Failures}/{parity.Checks} failed:\n{string.Join('\n', log)}");
+    }
+}
