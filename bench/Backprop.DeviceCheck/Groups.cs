@@ -11,7 +11,7 @@ namespace Backprop.DeviceCheck;
 /// </summary>
 internal static partial class Groups
 {
-    public static readonly string[] Names = ["unary", "binary", "fused", "reduce", "gemm", "allocator"];
+    public static readonly string[] Names = ["unary", "binary", "fused", "reduce", "copy", "scans", "indexing", "windows", "norm", "gemm", "allocator"];
 
     private static readonly CpuBackend Cpu = CpuBackend.Instance;
 
@@ -22,6 +22,11 @@ internal static partial class Groups
         "binary" => Binary,
         "fused" => Fused,
         "reduce" => Reduce,
+        "copy" => Copy,
+        "scans" => Scans,
+        "indexing" => Indexing,
+        "windows" => Windows,
+        "norm" => Norm,
         "gemm" => Gemm,
         "allocator" => Allocator,
         _ => throw new InvalidOperationException($"no group '{name}'; groups: {string.Join(", ", Names)}"),
@@ -57,15 +62,17 @@ internal static partial class Groups
             }
     }
 
+    /// <summary>The strides of a contiguous tensor of <paramref name="shape"/> read as <paramref name="outShape"/> (same rank): 0 where broadcast.</summary>
+    private static int[] Strides(int[] shape, int[] outShape)
+    {
+        var s = new int[outShape.Length];
+        int stride = 1;
+        for (int k = shape.Length - 1; k >= 0; k--) { s[k] = shape[k] == 1 ? 0 : stride; stride *= shape[k]; }
+        return s;
+    }
+
     private static unsafe (KernelDims Dims, KernelStrides A, KernelStrides B) Broadcast(int[] outShape, int[] aShape, int[] bShape)
     {
-        static int[] Strides(int[] shape, int[] outShape)
-        {
-            var s = new int[outShape.Length];
-            int stride = 1;
-            for (int k = shape.Length - 1; k >= 0; k--) { s[k] = shape[k] == 1 ? 0 : stride; stride *= shape[k]; }
-            return s;
-        }
         int[] outStrides = Strides(outShape, outShape);
         var (shape, strides) = LaunchGeometry.Coalesce(outShape, Strides(aShape, outShape), Strides(bShape, outShape), outStrides);
         var dims = new KernelDims { NDim = shape.Length };

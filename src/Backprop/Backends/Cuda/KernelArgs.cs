@@ -55,3 +55,11 @@ internal sealed unsafe class KernelArgs : IDisposable
         NativeMemory.Free(pointers);
     }
 }
+
+/// <summary>The <c>Window</c> struct of common.cuh: a <see cref="WindowGeometry"/> as the window kernels take it by value.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly struct KernelWindow(in WindowGeometry g)
+{
+    public readonly int C = g.Channels, H = g.Height, W = g.Width, KH = g.KernelH, KW = g.KernelW, SH = g.StrideH, SW = g.StrideW;
+    public readonly int PadTop = g.PadTop, PadLeft = g.PadLeft, DH = g.DilationH, DW = g.DilationW, OutH = g.OutH, OutW = g.OutW;
+}

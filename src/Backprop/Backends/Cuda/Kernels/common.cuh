@@ -29,3 +29,10 @@ template <typename T> __device__ __forceinline__ T bp_sign(T x) { return x != x 
 template <typename T> __device__ __forceinline__ T bp_max(T x, T y) { return (x != x || y != y) ? x + y : (x > y ? x : y); }
 template <typename T> __device__ __forceinline__ T bp_min(T x, T y) { return (x != x || y != y) ? x + y : (x < y ? x : y); }
 template <typename T> __device__ __forceinline__ T bp_clamp(T x, T lo, T hi) { return x != x ? x : (x < lo ? lo : (x > hi ? hi : x)); }
+template <typename T> __device__ __forceinline__ T bp_infinity() { return T(__longlong_as_double(0x7ff0000000000000LL)); }
+// True for ±infinity only (NaN and finite values give false); no header's isinf is needed.
+template <typename T> __device__ __forceinline__ bool bp_isinf(T x) { return x == x && x - x != x - x; }
+typedef long long bp_i64;
+
+// The geometry of a sliding window over one [C, H, W] image (WindowGeometry / KernelWindow on the host).
+struct Window { int c, h, w, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow; };

@@ -17,6 +17,8 @@ public class DeviceCheckOnEmulatorTests
         var data = new TheoryData<string, int>();
         foreach (var g in Groups.Names) data.Add(g, 7);
         data.Add("reduce", 32);
+        data.Add("scans", 32); // SumAll's block tree with a power of two
+        data.Add("scans", 1);  // and with one thread a block
         return data;
     }
 

@@ -6,6 +6,7 @@
 // a function-local static (one block runs at a time), atomics are std::atomic_ref, the math functions are <cmath>'s.
 #include <atomic>
 #include <barrier>
+#include <bit>
 #include <cmath>
 #include <math.h>
 #include <cstddef>
@@ -29,6 +30,12 @@ static std::barrier<>* bp_emu_barrier = nullptr;
 inline void __syncthreads() { if (bp_emu_barrier) bp_emu_barrier->arrive_and_wait(); }
 template <class V> inline V atomicAdd(V* p, V v) { return std::atomic_ref<V>(*p).fetch_add(v); }
 template <class V> inline V atomicExch(V* p, V v) { return std::atomic_ref<V>(*p).exchange(v); }
+template <class V> inline V atomicMin(V* p, V v) {
+    std::atomic_ref<V> r(*p); V old = r.load();
+    while (v < old && !r.compare_exchange_weak(old, v)) {}
+    return old;
+}
+inline double __longlong_as_double(long long v) { return std::bit_cast<double>(v); }
 template <class V> inline V atomicMax(V* p, V v) {
     std::atomic_ref<V> r(*p); V old = r.load();
     while (old < v && !r.compare_exchange_weak(old, v)) {}
