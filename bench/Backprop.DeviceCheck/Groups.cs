@@ -11,7 +11,7 @@ namespace Backprop.DeviceCheck;
 /// </summary>
 internal static partial class Groups
 {
-    public static readonly string[] Names = ["unary", "binary", "fused", "reduce", "copy", "scans", "indexing", "windows", "norm", "gemm", "allocator"];
+    public static readonly string[] Names = ["unary", "binary", "fused", "reduce", "copy", "scans", "indexing", "windows", "conv", "norm", "gemm", "allocator"];
 
     private static readonly CpuBackend Cpu = CpuBackend.Instance;
 
@@ -26,6 +26,7 @@ internal static partial class Groups
         "scans" => Scans,
         "indexing" => Indexing,
         "windows" => Windows,
+        "conv" => Conv,
         "norm" => Norm,
         "gemm" => Gemm,
         "allocator" => Allocator,
@@ -204,6 +205,24 @@ internal static partial class Groups
                     d.Launch("reduce", "softmax_" + ElementwiseKernels.Suffix(t), (long)outer * inner, args);
                     p.Compare($"{(log ? "log_softmax" : "softmax")} [{outer},{size},{inner}] {t}", p.Down(gy, n, t), Parity.Values(cy), t);
                 }
+            }
+        SoftmaxInfinities(d, p);
+    }
+
+    /// <summary>Softmax rows holding ±infinity: the CPU takes an infinite maximum as 0 (so +inf gives NaN, all −inf gives NaN).</summary>
+    private static void SoftmaxInfinities(CudaDevice d, Parity p)
+    {
+        double inf = double.PositiveInfinity;
+        double[] x = [inf, 1, 2, -inf, -inf, -inf, -inf, 0, 1, 3, inf, -inf];
+        foreach (var t in Parity.Floating)
+            foreach (bool log in new[] { false, true })
+            {
+                var cy = Tensor.Zeros([12], t);
+                Cpu.Softmax(Parity.Cpu(x, t).Layout, 4, 3, 1, cy.Layout, log);
+                var (gx, gy) = (p.Up(x, t), d.Allocator.Allocate(12 * 8, d.Stream));
+                using var args = new KernelArgs().Add(4L).Add(3L).Add(1L).Add(Ptr(gx)).Add(Ptr(gy)).Add(log ? 1 : 0);
+                d.Launch("reduce", "softmax_" + ElementwiseKernels.Suffix(t), 4, args);
+                p.Compare($"{(log ? "log_softmax" : "softmax")} with infinities {t}", p.Down(gy, 12, t), Parity.Values(cy), t, 0);
             }
     }
 

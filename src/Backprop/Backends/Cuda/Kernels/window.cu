@@ -76,5 +76,22 @@ extern "C" __global__ void maxpool2d_recomputed_backward_##S(long long planes, c
         }                                                                                                                \
     } }
 
+// The convolution's bias: added to every position of [N, Cout, P]; its gradient sums [N, Cout, P] over N and P, one
+// thread per channel in (image, position) order.
+#define BP_CONV(T, S)                                                                                                    \
+extern "C" __global__ void conv_add_bias_##S(long long n, T* y, const T* bias, long long cout, long long positions) {    \
+    BP_FOR(i, n) y[i] += bias[i / positions % cout]; }                                                                   \
+extern "C" __global__ void conv_bias_grad_##S(long long cout, long long images, long long positions, const T* dy, T* db) {\
+    BP_FOR(c, cout) {                                                                                                    \
+        T acc = T(0);                                                                                                    \
+        for (long long i = 0; i < images; ++i) {                                                                         \
+            const T* row = dy + (i * cout + c) * positions;                                                              \
+            for (long long p = 0; p < positions; ++p) acc += row[p];                                                     \
+        }                                                                                                                \
+        db[c] = acc;                                                                                                     \
+    } }
+
+BP_CONV(float, f32)
+BP_CONV(double, f64)
 BP_WINDOW(float, f32)
 BP_WINDOW(double, f64)
