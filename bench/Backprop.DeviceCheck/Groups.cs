@@ -11,7 +11,7 @@ namespace Backprop.DeviceCheck;
 /// </summary>
 internal static partial class Groups
 {
-    public static readonly string[] Names = ["unary", "binary", "fused", "reduce", "copy", "scans", "indexing", "windows", "conv", "norm", "gemm", "allocator"];
+    public static readonly string[] Names = ["unary", "binary", "fused", "reduce", "copy", "scans", "indexing", "windows", "conv", "norm", "recurrent", "gemm", "allocator"];
 
     private static readonly CpuBackend Cpu = CpuBackend.Instance;
 
@@ -28,6 +28,7 @@ internal static partial class Groups
         "windows" => Windows,
         "conv" => Conv,
         "norm" => Norm,
+        "recurrent" => Recurrent,
         "gemm" => Gemm,
         "allocator" => Allocator,
         _ => throw new InvalidOperationException($"no group '{name}'; groups: {string.Join(", ", Names)}"),

@@ -88,4 +88,26 @@ internal static partial class CudaKernels
     /// <summary>d = g·GELU′(x) (exact, or the tanh approximation).</summary>
     public static void GeluBackward(CudaDevice d, DType t, bool tanh, ulong g, ulong x, ulong result, long n) =>
         Run(d, "norm", "gelu_backward_" + S(t), n, new KernelArgs().Add(n).Add(g).Add(x).Add(result).Add(tanh ? 1 : 0));
+
+    /// <summary>The LSTM step's pointwise half over [batch, hidden] (gates [batch, 4·hidden] activated in place).</summary>
+    public static void LstmCellForward(CudaDevice d, DType t, int batch, int hidden, ulong gates, ulong cPrev, ulong h, ulong c, ulong tanhC) =>
+        Run(d, "recurrent", "lstm_forward_" + S(t), (long)batch * hidden,
+            new KernelArgs().Add((long)batch).Add((long)hidden).Add(gates).Add(cPrev).Add(h).Add(c).Add(tanhC));
+
+    /// <summary>The LSTM step's backward: pre-activation gate gradients, and cPrev's gradient added into <paramref name="dcPrev"/>.</summary>
+    public static void LstmCellBackward(CudaDevice d, DType t, int batch, int hidden, ulong gates, ulong tanhC, ulong cPrev, ulong dh, ulong dc,
+        ulong dcPrev, ulong dGates) =>
+        Run(d, "recurrent", "lstm_backward_" + S(t), (long)batch * hidden,
+            new KernelArgs().Add((long)batch).Add((long)hidden).Add(gates).Add(tanhC).Add(cPrev).Add(dh).Add(dc).Add(dcPrev).Add(dGates));
+
+    /// <summary>The GRU step's pointwise part: activated gates [batch, 3·hidden] and h.</summary>
+    public static void GruCellForward(CudaDevice d, DType t, int batch, int hidden, ulong x, ulong hp, ulong hPrev, ulong h, ulong gates) =>
+        Run(d, "recurrent", "gru_forward_" + S(t), (long)batch * hidden,
+            new KernelArgs().Add((long)batch).Add((long)hidden).Add(x).Add(hp).Add(hPrev).Add(h).Add(gates));
+
+    /// <summary>The GRU step's backward: the projections' gradients, and dh·z added into <paramref name="dhPrev"/>.</summary>
+    public static void GruCellBackward(CudaDevice d, DType t, int batch, int hidden, ulong gates, ulong hp, ulong hPrev, ulong dh, ulong dhPrev,
+        ulong dX, ulong dHp) =>
+        Run(d, "recurrent", "gru_backward_" + S(t), (long)batch * hidden,
+            new KernelArgs().Add((long)batch).Add((long)hidden).Add(gates).Add(hp).Add(hPrev).Add(dh).Add(dhPrev).Add(dX).Add(dHp));
 }
