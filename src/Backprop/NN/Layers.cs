@@ -59,8 +59,9 @@ public sealed class Sequential : Module
     /// <summary>
     /// Runs each <see cref="Relu"/> that is directly followed by a <see cref="MaxPool2d"/> as the pool first and the ReLU
     /// on its (smaller) output: max commutes with ReLU, and the window's winner, the values and every gradient are the
-    /// same bit for bit, while the full-size ReLU pass and its backward are skipped (a quarter of the work for 2×2
-    /// pools). On by default; false records the graph in the written order (<c>ReluBackward</c> below the pool's node).
+    /// same bit for bit, while the full-size ReLU pass and its backward are skipped. A 2×2 stride-2 pool applies the
+    /// ReLU as it stores each maximum (one node, <c>MaxPool2DReluBackward</c>, one pass each way); other windows record
+    /// the pool's node, then <c>ReluBackward</c>. On by default; false records the graph in the written order.
     /// PyTorch has no counterpart (its eager mode runs modules as written; <c>torch.compile</c> makes rewrites like it).
     /// </summary>
     public bool PoolBeforeRelu { get; set; } = true;
@@ -72,7 +73,7 @@ public sealed class Sequential : Module
         {
             if (SwapsAt(i))
             {
-                input = layers[i + 1].Forward(input).Relu();
+                input = ((MaxPool2d)layers[i + 1]).ForwardRelu(input);
                 i++;
             }
             else input = layers[i].Forward(input);

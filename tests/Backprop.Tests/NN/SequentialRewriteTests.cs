@@ -88,7 +88,8 @@ public class SequentialRewriteTests
     public void GraphShowsTheOrderThatRan()
     {
         var x = Tensor.Randn([1, 1, 4, 4], new Generator(9)).RequiresGrad_();
-        Assert.StartsWith("ReluBackward", new Sequential(new Relu(), new MaxPool2d(2)).Forward(x).GradFn!.Name);
+        Assert.Equal("MaxPool2DReluBackward", new Sequential(new Relu(), new MaxPool2d(2)).Forward(x).GradFn!.Name);
+        Assert.StartsWith("ReluBackward", new Sequential(new Relu(), new MaxPool2d(3, stride: 2)).Forward(x).GradFn!.Name);
         Assert.StartsWith("MaxPool2D", WithWritten(new Sequential(new Relu(), new MaxPool2d(2))).Forward(x).GradFn!.Name);
         // Only a ReLU directly before a max-pool moves: an average pool keeps the written order.
         Assert.DoesNotContain("Relu", new Sequential(new Relu(), new AvgPool2d(2)).Forward(x).GradFn!.Name);
@@ -100,6 +101,8 @@ public class SequentialRewriteTests
         var net = new Sequential(new Relu(), new MaxPool2d(2));
         var x = Tensor.Randn([1, 2, 4, 6], new Generator(10), DType.Float64);
         Assert.True(GradCheck.Check(inputs => net.Forward(inputs[0]), [x.RequiresGrad_()]));
+        Assert.True(GradCheck.CheckSecondOrder(inputs => net.Forward(inputs[0]), [x]));
+        Assert.Equal("MaxPool2DReluBackward", net.Forward(x).GradFn!.Name); // the fused node is what was checked
     }
 
     private static Sequential WithWritten(Sequential net)
