@@ -21,7 +21,7 @@ public sealed class DeviceOptionTests : IDisposable
         if (!Cuda.IsAvailable)
             AssertOneLineError(result, 2, "--device cuda", "no CUDA driver was found");
         else
-            AssertOneLineError(result, 2, "--device cuda", "does not hold tensors yet"); // a GPU machine, until the backend is verified
+            AssertOneLineError(result, 2, "--device cuda", "does not run on cuda:0 yet"); // a GPU machine, until the commands run there
     }
 
     [Fact]
@@ -30,7 +30,7 @@ public sealed class DeviceOptionTests : IDisposable
 
     [Theory]
     [InlineData("cpu")]
-    [InlineData("auto")] // falls back to the CPU while CUDA cannot hold tensors
+    [InlineData("auto")] // the CPU: no CUDA here, and the commands do not run on CUDA yet
     public void TrainEvalPredict_RunOnTheCpu(string device)
     {
         var run = Path.Combine(dir, device);

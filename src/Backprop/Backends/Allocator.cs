@@ -3,7 +3,8 @@ namespace Backprop.Backends;
 /// <summary>
 /// A device's memory (c10's per-device <c>Allocator</c>): hands out the buffers of that device's storages and takes them
 /// back when a <see cref="TensorScope"/> recycles them, so each device keeps its own pool. The CPU's pools managed arrays
-/// per thread (<see cref="BufferPool"/>); a GPU allocator would cache device blocks the same way.
+/// per thread (<see cref="BufferPool"/>); the CUDA device's caches device blocks (<see cref="Cuda.CudaAllocator"/>) and
+/// hands out storages holding a <see cref="DeviceBuffer"/> instead of an array.
 /// </summary>
 internal abstract class Allocator
 {
@@ -17,17 +18,40 @@ internal abstract class Allocator
     /// <remarks>A field, not a virtual property: every <c>Storage.Data</c> reads it.</remarks>
     public readonly bool GuardsRawAccess;
 
-    /// <summary>Sets <see cref="GuardsRawAccess"/>.</summary>
-    protected Allocator(bool guardsRawAccess = false) => GuardsRawAccess = guardsRawAccess;
+    /// <summary>
+    /// Buffers smaller than this many bytes are not registered with a <see cref="TensorScope"/> (the CPU's 1 KiB: for tiny
+    /// arrays the pool's lookup costs more than the allocation; a device registers every buffer, since its pool is cheap and
+    /// the driver's allocation is not).
+    /// </summary>
+    public readonly int MinPooledBytes;
+
+    /// <summary>Sets <see cref="GuardsRawAccess"/> and <see cref="MinPooledBytes"/>.</summary>
+    protected Allocator(bool guardsRawAccess = false, int minPooledBytes = Storage.MinPooledBytes)
+    {
+        GuardsRawAccess = guardsRawAccess;
+        MinPooledBytes = minPooledBytes;
+    }
 
     /// <summary>
-    /// A buffer of <paramref name="length"/> elements — zero-filled unless <paramref name="uninitialized"/> — taken from
-    /// the pool when <paramref name="pooled"/> (the caller registers it with a scope) and the pool has one.
+    /// A storage of <paramref name="length"/> elements — zero-filled unless <paramref name="uninitialized"/> — whose buffer
+    /// is taken from the pool when <paramref name="pooled"/> (the caller registers it with a scope) and the pool has one.
     /// </summary>
-    public abstract Array Allocate(DType dtype, int length, bool uninitialized, bool pooled);
+    public abstract Storage Allocate(DType dtype, int length, bool uninitialized, bool pooled);
 
-    /// <summary>Takes back a buffer whose scope ended (it may be handed out again).</summary>
-    public abstract void Release(Array buffer);
+    /// <summary>Takes back a host buffer whose scope ended (it may be handed out again); device buffers free themselves (<see cref="DeviceBuffer.Free"/>).</summary>
+    public virtual void Release(Array buffer) =>
+        throw new InvalidOperationException($"internal: the allocator of {Device} holds no host arrays.");
+}
+
+/// <summary>
+/// A buffer in a device's own memory (a CUDA block), held by a <see cref="Storage"/> in place of a managed array (c10's
+/// <c>DataPtr</c> with its deleter). Freed exactly once: by the storage's scope, or by the finalizer when the storage was
+/// never in a scope (or was moved out of all of them) and the GC collects it.
+/// </summary>
+internal abstract class DeviceBuffer
+{
+    /// <summary>Hands the memory back to its allocator's pool; called once.</summary>
+    public abstract void Free();
 }
 
 /// <summary>The allocators of the devices this build has, and the one new tensors go to.</summary>
@@ -54,5 +78,6 @@ internal static class Allocators
     public static Allocator For(Device device, string op) =>
         device == Backprop.Device.Cpu ? Cpu
         : device == Backprop.Device.Checked ? Checked.CheckedAllocator.Instance
+        : device.Kind == DeviceKind.Cuda ? Cuda.CudaAllocator.For(device, op)
         : throw Tensor.Unavailable(device, op);
 }

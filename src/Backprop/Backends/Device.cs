@@ -7,13 +7,13 @@ public enum DeviceKind : byte
 {
     /// <summary>The host processor and memory (<c>"cpu"</c>).</summary>
     Cpu,
-    /// <summary>An NVIDIA GPU (<c>"cuda:N"</c>); tensors cannot live there yet (see <see cref="Backprop.Cuda"/>: the CUDA backend is experimental).</summary>
+    /// <summary>An NVIDIA GPU (<c>"cuda:N"</c>); experimental, not yet verified on a GPU, and some ops are not on it yet (see <see cref="Backprop.Cuda"/>).</summary>
     Cuda,
 }
 
 /// <summary>
-/// Where a tensor's numbers live: a kind and an index (<c>torch.device</c>). <see cref="Cpu"/> is the only device
-/// this build computes on; <see cref="Cuda"/> names a GPU for the backend that will implement it. Parsed from
+/// Where a tensor's numbers live: a kind and an index (<c>torch.device</c>). <see cref="Cpu"/> is the default and the
+/// reference; <see cref="Cuda"/> names an NVIDIA GPU for the experimental CUDA backend. Parsed from
 /// PyTorch's strings (<c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:1"</c>) and printed the same way.
 /// </summary>
 public readonly record struct Device

@@ -48,9 +48,13 @@ public abstract partial class Module
     /// <summary>
     /// Moves every parameter, its gradient and every registered buffer to <paramref name="device"/>, in place
     /// (<c>module.to(device)</c>): the <see cref="Parameter"/> objects stay the same, so an optimizer built before the move
-    /// still updates them. Returns this module. This build computes on the CPU only; any other device throws.
+    /// still updates them. Returns this module. <c>Device.Cuda(n)</c> is experimental (see <see cref="Backprop.Cuda"/>) and
+    /// throws saying why when this machine has no such device.
     /// </summary>
     public Module To(Device device) => Apply(t => t.To(device));
+
+    /// <summary>Moves the module's tensors to <paramref name="target"/>'s device (see <see cref="To(Device)"/>).</summary>
+    internal Module To(Backends.Allocator target) => Apply(t => t.To(target));
 
     /// <summary>Parses <paramref name="device"/> (<c>"cpu"</c>, <c>"cuda:0"</c>) and moves there (<c>module.to("cuda:0")</c>).</summary>
     public Module To(string device) => To(Device.Parse(device));

@@ -3,7 +3,8 @@ using Backprop.Backends;
 namespace Backprop;
 
 /// <summary>
-/// The flat buffer behind one or more tensors (views share it), owned by one device's <see cref="Backends.Allocator"/>.
+/// The flat buffer behind one or more tensors (views share it), owned by one device's <see cref="Backends.Allocator"/>:
+/// a managed array on the CPU (and the checked device), a <see cref="DeviceBuffer"/> on a GPU.
 /// Holds a version counter that every in-place write bumps, so autograd can detect a saved tensor that was modified
 /// before backward. A buffer allocated inside a <see cref="TensorScope"/> belongs to that scope and goes back to its
 /// allocator when the scope ends; the storage then refuses every access.
@@ -11,6 +12,7 @@ namespace Backprop;
 internal sealed class Storage
 {
     private Array? data;
+    private DeviceBuffer? buffer;
     public int Version;
 
     /// <summary>The backward run that last stored this buffer as a .Grad (see Engine); avoids a hash set per run.</summary>
@@ -28,6 +30,13 @@ internal sealed class Storage
         this.data = data;
     }
 
+    /// <summary>A storage over device memory (no host array: <see cref="Data"/> throws, the device's backend reads <see cref="Buffer"/>).</summary>
+    public Storage(Allocator allocator, DeviceBuffer buffer)
+    {
+        Allocator = allocator;
+        this.buffer = buffer;
+    }
+
     /// <summary>The device holding the buffer.</summary>
     public Device Device => Allocator.Device;
 
@@ -42,13 +51,18 @@ internal sealed class Storage
     {
         get
         {
-            var d = data ?? throw new ObjectDisposedException(nameof(Tensor),
-                "This tensor's data was recycled when the TensorScope it was created in was disposed. " +
-                "Call MoveToOuterScope() or DetachFromScope() on tensors you need after the scope, or read their values (Item(), ToArray()) inside it.");
+            var d = data ?? throw (buffer is null ? Recycled() : BypassedBackend(Device));
             if (Allocator.GuardsRawAccess && !BackendGuard.Inside) throw BypassedBackend(Device);
             return d;
         }
     }
+
+    /// <summary>The device memory, for the device's backend only; throws once a scope has recycled it.</summary>
+    public DeviceBuffer Buffer => buffer ?? throw (data is null ? Recycled() : BypassedBackend(Device));
+
+    private static ObjectDisposedException Recycled() => new(nameof(Tensor),
+        "This tensor's data was recycled when the TensorScope it was created in was disposed. " +
+        "Call MoveToOuterScope() or DetachFromScope() on tensors you need after the scope, or read their values (Item(), ToArray()) inside it.");
 
     /// <summary>The error of a raw access that bypassed the backend on a device that forbids it.</summary>
     internal static InvalidOperationException BypassedBackend(Device device) =>
@@ -66,21 +80,23 @@ internal sealed class Storage
     /// </summary>
     public static Storage Allocate(Allocator allocator, DType dtype, int length, bool uninitialized = false)
     {
-        var scope = (long)length * dtype.ElementSize() >= MinPooledBytes ? TensorScope.Current : null;
-        var storage = new Storage(allocator, allocator.Allocate(dtype, length, uninitialized, pooled: scope is not null));
+        var scope = (long)length * dtype.ElementSize() >= allocator.MinPooledBytes ? TensorScope.Current : null;
+        var storage = allocator.Allocate(dtype, length, uninitialized, pooled: scope is not null);
         scope?.Register(storage);
         return storage;
     }
 
-    /// <summary>Buffers below this size are left to the GC even inside a scope (for tiny tensors the pool's lookup costs more than the allocation it saves).</summary>
+    /// <summary>Host buffers below this size are left to the GC even inside a scope (for tiny tensors the pool's lookup costs more than the allocation it saves); see <see cref="Allocator.MinPooledBytes"/>.</summary>
     public const int MinPooledBytes = 1024;
 
     /// <summary>Hands the buffer back to its allocator; every later access through any tensor over this storage throws.</summary>
     public void Release()
     {
-        if (data is null) return;
-        Allocator.Release(data);
+        if (data is not null) Allocator.Release(data);
+        else if (buffer is not null) buffer.Free();
+        else return;
         data = null;
+        buffer = null;
         Scope = null;
     }
 }

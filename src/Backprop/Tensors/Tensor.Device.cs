@@ -10,18 +10,30 @@ public partial class Tensor
 
     /// <summary>
     /// This tensor on <paramref name="device"/> (<c>tensor.to(device)</c>): itself when it is already there, otherwise a
-    /// copy whose gradient flows back to this tensor. This build computes on the CPU only; any other device throws
-    /// saying why (for <c>Device.Cuda(n)</c>: no CUDA driver was found, no such device, or the CUDA backend not holding
-    /// tensors yet).
+    /// copy whose gradient flows back to this tensor. <c>Device.Cuda(n)</c> (experimental: see <see cref="Backprop.Cuda"/>)
+    /// throws saying why when this machine has no CUDA driver or no such device; on CUDA, an op whose kernel is not
+    /// written yet throws <see cref="NotSupportedException"/> naming it.
     /// </summary>
     public Tensor To(Device device)
     {
         if (device == Device) return this;
-        var target = Backends.Allocators.For(device, $"Tensor.To({device})");
+        return To(Backends.Allocators.For(device, $"Tensor.To({device})"));
+    }
+
+    /// <summary>This tensor on <paramref name="target"/>'s device (see <see cref="To(Device)"/>).</summary>
+    internal Tensor To(Backends.Allocator target)
+    {
+        if (target == Storage.Allocator) return this;
         var y = CopyTo(target);
-        var from = Device;
+        var from = Storage.Allocator;
         return Node.Record(y, "ToCopyBackward", [this], g => [g.To(from)]);
     }
+
+    /// <summary>This tensor in host memory (<c>tensor.cpu()</c>): itself when already there.</summary>
+    public Tensor Cpu() => To(Device.Cpu);
+
+    /// <summary>This tensor on CUDA device <paramref name="index"/> (<c>tensor.cuda(index)</c>); see <see cref="To(Device)"/>.</summary>
+    public Tensor Cuda(int index = 0) => To(Device.Cuda(index));
 
     /// <summary>A contiguous copy on <paramref name="target"/>'s device: a download from this device and an upload there.</summary>
     private Tensor CopyTo(Backends.Allocator target)

@@ -13,7 +13,10 @@ internal class CpuAllocator : Allocator
 
     public override IBackend Backend => CpuBackend.Instance;
 
-    public override Array Allocate(DType dtype, int length, bool uninitialized, bool pooled) =>
+    public override Storage Allocate(DType dtype, int length, bool uninitialized, bool pooled) =>
+        new(this, Buffer(dtype, length, uninitialized, pooled));
+
+    private static Array Buffer(DType dtype, int length, bool uninitialized, bool pooled) =>
         (pooled ? BufferPool.TryRent(dtype, length, uninitialized) : null) ?? dtype switch
         {
             DType.Float32 => Make<float>(length, uninitialized),

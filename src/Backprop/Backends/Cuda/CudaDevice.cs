@@ -21,15 +21,33 @@ internal sealed unsafe class CudaDevice : IDisposable
         Ordinal = ordinal;
         Kernels = kernels;
         this.openBlas = openBlas;
-        driver.SetCurrent(driver.RetainPrimaryContext(ordinal));
+        Context = driver.RetainPrimaryContext(ordinal);
+        driver.SetCurrent(Context);
+        current = this;
         Arch = driver.Attribute(ordinal, DeviceAttribute.ComputeCapabilityMajor) * 10 + driver.Attribute(ordinal, DeviceAttribute.ComputeCapabilityMinor);
         Multiprocessors = driver.Attribute(ordinal, DeviceAttribute.MultiprocessorCount);
         Stream = driver.CreateStream();
         Allocator = new CachingAllocator(driver);
     }
 
+    [ThreadStatic] private static CudaDevice? current;
+
     public ICudaDriver Driver { get; }
     public int Ordinal { get; }
+
+    /// <summary>The device's primary context.</summary>
+    public nint Context { get; }
+
+    /// <summary>
+    /// Makes this device's context the calling thread's current one (CUDA's current context is per thread: a DataLoader
+    /// worker or another test thread starts with none); a field compare when it already is.
+    /// </summary>
+    public void MakeCurrent()
+    {
+        if (current == this) return;
+        Driver.SetCurrent(Context);
+        current = this;
+    }
 
     /// <summary>The compute capability as NVRTC's <c>sm_XX</c> number (90 for an H100/H200).</summary>
     public int Arch { get; }

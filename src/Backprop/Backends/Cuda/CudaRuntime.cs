@@ -10,8 +10,9 @@ internal static class CudaRuntime
     private static readonly Lazy<(ICudaDriver? Driver, int Count, string? Reason)> probe = new(Probe);
 
     /// <summary>
-    /// Whether the CUDA backend can hold tensors and run every primitive in this build. False until the backend's storage
-    /// and primitives are verified on a GPU (docs/ARCHITECTURE.md, "The CUDA backend"): then <c>--device auto</c> picks CUDA.
+    /// Whether <c>--device auto</c> may pick CUDA: false until the backend's kernels are verified on a GPU and every
+    /// primitive the CLI's models use runs there (docs/ARCHITECTURE.md, "The CUDA backend"). <c>Tensor.To(Device.Cuda(n))</c>
+    /// and <c>--device cuda</c> work regardless when a GPU is present.
     /// </summary>
     public const bool BackendReady = false;
 
@@ -38,12 +39,10 @@ internal static class CudaRuntime
     }
 
     /// <summary>
-    /// The error for an operation that needs <paramref name="device"/> (a CUDA device) in this build: CUDA missing (with the
-    /// reason), an ordinal beyond the devices, or (with a GPU present) a backend that does not hold tensors yet.
+    /// The error for an operation that needs <paramref name="device"/> (a CUDA device) this machine cannot give: CUDA
+    /// missing (with the reason), or an ordinal beyond the devices.
     /// </summary>
     public static NotSupportedException Unusable(Device device, string op) =>
         UnavailableReason is string reason ? new($"{op}: {reason}")
-        : device.Index >= DeviceCount ? new($"{op}: CUDA error: invalid device ordinal {device.Index}; this machine has {DeviceCount} CUDA device(s) (cuda:0 … cuda:{DeviceCount - 1}).")
-        : new($"{op}: a CUDA driver and {DeviceCount} device(s) were found, but this build's CUDA backend does not hold tensors yet " +
-              "(its driver, allocator, kernel compiler and kernels are built but not verified on a GPU; see docs/ARCHITECTURE.md). Use Device.Cpu.");
+        : new($"{op}: CUDA error: invalid device ordinal {device.Index}; this machine has {DeviceCount} CUDA device(s) (cuda:0 … cuda:{DeviceCount - 1}).");
 }

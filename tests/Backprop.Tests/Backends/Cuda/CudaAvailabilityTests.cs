@@ -26,10 +26,12 @@ public class CudaAvailabilityTests
     public void ToCuda_ThrowsSayingWhy()
     {
         var t = Tensor.FromArray([1f, 2f]);
-        var e = Assert.Throws<NotSupportedException>(() => t.To(Device.Cuda(0)));
-        Assert.StartsWith("Tensor.To(cuda:0): ", e.Message);
-        Assert.Contains(CudaApi.IsAvailable ? "does not hold tensors yet" : "no CUDA driver was found", e.Message);
-        Assert.Throws<NotSupportedException>(() => t.To("cuda:1"));
+        int missing = CudaApi.DeviceCount;
+        var e = Assert.Throws<NotSupportedException>(() => t.To(Device.Cuda(missing)));
+        Assert.StartsWith($"Tensor.To(cuda:{missing}): ", e.Message);
+        Assert.Contains(CudaApi.IsAvailable ? "invalid device ordinal" : "no CUDA driver was found", e.Message);
+        if (CudaApi.IsAvailable) Assert.Equal([1f, 2f], t.To(Device.Cuda(0)).ToArray<float>());
+        else Assert.Throws<NotSupportedException>(() => t.To("cuda:0"));
     }
 
     [Fact]

@@ -5,30 +5,6 @@ namespace Backprop.Tests.Backends.Cuda;
 
 public sealed class CudaDeviceTests : IDisposable
 {
-    private sealed class CountingNvrtc : INvrtc
-    {
-        public List<(string Name, IReadOnlyList<string> Options)> Compiled { get; } = [];
-        public (int Major, int Minor) Version => (13, 0);
-
-        public (byte[] Cubin, string Log) Compile(string source, string name, IReadOnlyList<string> options)
-        {
-            Compiled.Add((name, options));
-            return (Encoding.UTF8.GetBytes(source), "");
-        }
-    }
-
-    private sealed class RecordingBlas : ICublas
-    {
-        public List<object[]> Calls { get; } = [];
-        public nint Stream;
-        public void SetStream(nint stream) => Stream = stream;
-        public void SetTf32(bool allow) { }
-        public void Gemm(DType dtype, bool transA, bool transB, int m, int n, int k, double alpha, ulong a, int lda, long strideA,
-            ulong b, int ldb, long strideB, double beta, ulong c, int ldc, long strideC, int batch) =>
-            Calls.Add([transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, batch]);
-        public void Dispose() { }
-    }
-
     private readonly string dir = Path.Combine(Path.GetTempPath(), "bp-cudadev-" + Guid.NewGuid().ToString("N"));
     private readonly FakeCudaDriver driver = new();
     private readonly CountingNvrtc nvrtc = new();
