@@ -61,6 +61,8 @@ internal static partial class Groups
             CudaKernels.Where(d, t, total, Ptr(gm), wm, Ptr(ga), wa, Ptr(gb), wb, Ptr(gw), wd);
             p.Compare($"where broadcast {t}", p.Down(gw, total, t), Parity.Values(cw), t, 0);
 
+            if (t == DType.Int64) BinaryInt64(d, p, outShape, mShape, aShape);
+
             // FillRows: a [13] row into [11, 13].
             var (crow, grow) = Pair(p, Values(13, 5, t), t, 13);
             var cfr = Tensor.Zeros([11, 13], t);
@@ -85,6 +87,27 @@ internal static partial class Groups
                 CudaKernels.DivideInPlace(d, t, Ptr(gdv), n, 7);
                 p.Compare($"divide in place {t}", p.Down(gdv, n, t), Parity.Values(cdv), t, 0);
             }
+        }
+    }
+
+    /// <summary>The broadcasting binary ops on Int64 (labels, indices): truncating division, the CPU's integer power.</summary>
+    private static void BinaryInt64(CudaDevice d, Parity p, int[] outShape, int[] aShape, int[] bShape)
+    {
+        var (dims, sa, sb) = Broadcast(outShape, aShape, bShape);
+        int n = ShapeUtil.Numel(outShape);
+        var go = Empty(d, n, DType.Int64);
+        foreach (var kind in Enum.GetValues<BinaryKind>())
+        {
+            var a = Values(ShapeUtil.Numel(aShape), 40 + (int)kind, DType.Int64, -20, 20);
+            var b = Values(ShapeUtil.Numel(bShape), 60 + (int)kind, DType.Int64, kind == BinaryKind.Pow ? -2 : -7, kind == BinaryKind.Pow ? 6 : 7);
+            if (kind == BinaryKind.Div) b = [.. b.Select(v => v == 0 ? 3 : v)]; // the CPU throws on a zero divisor
+            var (ca, ga) = Pair(p, a, DType.Int64, aShape);
+            var (cb, gb) = Pair(p, b, DType.Int64, bShape);
+            var co = Tensor.Zeros(outShape, DType.Int64);
+            Cpu.Binary(kind, ca.Layout, cb.Layout, co.Layout);
+            using (var args = new KernelArgs().Add((long)n).Add(Ptr(ga)).Add(sa).Add(Ptr(gb)).Add(sb).Add(Ptr(go)).Add(dims))
+                d.Launch("binary", ElementwiseKernels.BinaryName(kind, DType.Int64), n, args);
+            p.Compare($"binary {kind} Int64 broadcast", p.Down(go, n, DType.Int64), Parity.Values(co), DType.Int64, 0);
         }
     }
 

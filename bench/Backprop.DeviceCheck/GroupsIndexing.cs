@@ -119,6 +119,16 @@ internal static partial class Groups
                 var grdx = p.Up(Enumerable.Repeat(double.NaN, inSize).ToArray(), t);
                 CudaKernels.MaxPool2dRecomputedBackward(d, t, Ptr(gg), Ptr(gx), images * g.Channels, g, Ptr(grdx));
                 p.Compare($"max_pool2d recomputed backward {what}", p.Down(grdx, inSize, t), Parity.Values(crdx), t, 0);
+                if (g.Tiles2x2) // the ReLU fused after the pool (the CPU fuses it on this window only)
+                {
+                    var crv = Tensor.Zeros([images, g.Channels, g.OutH, g.OutW], t);
+                    Cpu.MaxPool2d(cx.Layout, g, crv.Layout, null, relu: true);
+                    CudaKernels.MaxPool2d(d, t, Ptr(gx), images * g.Channels, g, Ptr(gv), 0, relu: true);
+                    p.Compare($"max_pool2d+relu values {what}", p.Down(gv, outSize, t), Parity.Values(crv), t, 0);
+                    Cpu.MaxPool2dRecomputedBackward(cg.Layout, cx.Layout, crv.Layout, g, crdx.Layout, relu: true);
+                    CudaKernels.MaxPool2dRecomputedBackward(d, t, Ptr(gg), Ptr(gx), images * g.Channels, g, Ptr(grdx), relu: true);
+                    p.Compare($"max_pool2d+relu recomputed backward {what}", p.Down(grdx, inSize, t), Parity.Values(crdx), t, 0);
+                }
             }
     }
 }

@@ -149,7 +149,7 @@ public abstract class RecurrentBase : Module
     private Tensor State(Tensor? state, string what, bool batched, int batch, Tensor input)
     {
         int[] expected = batched ? [NumLayers * Directions, batch, HiddenSize] : [NumLayers * Directions, HiddenSize];
-        if (state is null) return Tensor.Zeros(batched ? expected : [expected[0], 1, HiddenSize], input.DType);
+        if (state is null) return Tensor.Full(batched ? expected : [expected[0], 1, HiddenSize], 0, input.DType, input);
         if (!state.Shape.SequenceEqual(expected))
             throw new ArgumentException($"{GetType().Name}: {what} has shape {state.ShapeString}, expected {ShapeUtil.Format(expected)} (num_layers·directions, batch, hidden_size) for input of shape {input.ShapeString}.");
         return batched ? state : state.Unsqueeze(1);

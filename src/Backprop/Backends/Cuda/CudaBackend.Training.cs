@@ -47,7 +47,6 @@ internal sealed partial class CudaBackend
 
     public void Sum(in TensorView input, int outer, int size, int inner, in TensorView output)
     {
-        RequireFloating(input.DType, "Sum");
         Launch("reduce", "sum_dim_" + ElementwiseKernels.Suffix(input.DType), (long)outer * inner, new KernelArgs()
             .Add((long)outer).Add((long)size).Add((long)inner).Add(Pointer(input)).Add(Pointer(output)));
     }

@@ -54,7 +54,6 @@ internal sealed partial class CudaBackend(CudaAllocator allocator) : IBackend
 
     public void Binary(BinaryKind kind, in TensorView a, in TensorView b, in TensorView output)
     {
-        RequireFloating(output.DType, "Binary");
         var shape = output.Shape;
         var (dims, strides) = LaunchGeometry.Coalesce(shape, BroadcastStrides(a, shape), BroadcastStrides(b, shape), ShapeUtil.ContiguousStrides(shape));
         long n = output.Numel;

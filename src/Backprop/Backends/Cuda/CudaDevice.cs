@@ -97,6 +97,7 @@ internal sealed unsafe class CudaDevice : IDisposable
     public void Launch(string module, string kernel, LaunchConfig config, KernelArgs args)
     {
         if (config.Grid == 0) return;
+        MakeCurrent();
         Driver.Launch(Function(module, kernel), config, Stream, args.Pointers);
     }
 

@@ -80,20 +80,20 @@ internal static partial class CudaKernels
         Run(d, "window", "col2im_" + S(t), n, new KernelArgs().Add(n).Add(columns).Add(new KernelWindow(g)).Add(images));
     }
 
-    /// <summary>Max pooling of <paramref name="planes"/> [H, W] planes: values, and the flat index h·W + w of each maximum when <paramref name="indices"/> is not 0.</summary>
-    public static void MaxPool2d(CudaDevice d, DType t, ulong x, int planes, in WindowGeometry g, ulong values, ulong indices)
+    /// <summary>Max pooling of <paramref name="planes"/> [H, W] planes: values (ReLU'd with <paramref name="relu"/>), and the flat index h·W + w of each maximum when <paramref name="indices"/> is not 0.</summary>
+    public static void MaxPool2d(CudaDevice d, DType t, ulong x, int planes, in WindowGeometry g, ulong values, ulong indices, bool relu = false)
     {
         long n = (long)planes * g.Positions;
         Run(d, "window", "maxpool2d_" + S(t), n,
-            new KernelArgs().Add(n).Add(x).Add(new KernelWindow(g)).Add(values).Add(indices).Add(indices == 0 ? 0 : 1));
+            new KernelArgs().Add(n).Add(x).Add(new KernelWindow(g)).Add(values).Add(indices).Add(indices == 0 ? 0 : 1).Add(relu ? 1 : 0));
     }
 
     /// <summary>dx[plane, indices[o]] += grad[o] (dx is added into), one thread per plane.</summary>
     public static void MaxPool2dBackward(CudaDevice d, DType t, ulong grad, ulong indices, int planes, in WindowGeometry g, ulong dx) =>
         Run(d, "window", "maxpool2d_backward_" + S(t), planes, new KernelArgs().Add((long)planes).Add(grad).Add(indices).Add(new KernelWindow(g)).Add(dx));
 
-    /// <summary>Max pooling's input gradient from the input itself (winners found again); dx is overwritten.</summary>
-    public static void MaxPool2dRecomputedBackward(CudaDevice d, DType t, ulong grad, ulong x, int planes, in WindowGeometry g, ulong dx) =>
+    /// <summary>Max pooling's input gradient from the input itself (winners found again; with <paramref name="relu"/> only windows whose maximum is positive); dx is overwritten.</summary>
+    public static void MaxPool2dRecomputedBackward(CudaDevice d, DType t, ulong grad, ulong x, int planes, in WindowGeometry g, ulong dx, bool relu = false) =>
         Run(d, "window", "maxpool2d_recomputed_backward_" + S(t), planes,
-            new KernelArgs().Add((long)planes).Add(grad).Add(x).Add(new KernelWindow(g)).Add(dx));
+            new KernelArgs().Add((long)planes).Add(grad).Add(x).Add(new KernelWindow(g)).Add(dx).Add(relu ? 1 : 0));
 }

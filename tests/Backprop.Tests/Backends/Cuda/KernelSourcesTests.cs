@@ -19,7 +19,8 @@ public class KernelSourcesTests
         Assert.Equal(Enum.GetValues<UnaryKind>().Length * 2, unary.Count);
         Assert.Contains("map_gelutanh_f64", unary);
         var binary = KernelSources.KernelNames(KernelSources.Source("binary")).ToList();
-        Assert.Equal(Enum.GetValues<BinaryKind>().Length * 4, binary.Count);
+        Assert.Equal(Enum.GetValues<BinaryKind>().Length * 5, binary.Count); // broadcasting f32/f64/i64, scalar f32/f64
+        Assert.Contains("binary_ne_i64", binary);
         Assert.Contains(ElementwiseKernels.BinaryScalarName(BinaryKind.Div, DType.Float32), binary);
     }
 

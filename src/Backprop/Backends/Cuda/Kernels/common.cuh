@@ -33,6 +33,16 @@ template <typename T> __device__ __forceinline__ T bp_infinity() { return T(__lo
 // True for ±infinity only (NaN and finite values give false); no header's isinf is needed.
 template <typename T> __device__ __forceinline__ bool bp_isinf(T x) { return x == x && x - x != x - x; }
 typedef long long bp_i64;
+// Int64 division and power as the CPU's (truncating; long.MinValue / -1 wraps; a zero divisor gives 0 — the CPU throws).
+__device__ __forceinline__ bp_i64 bp_idiv(bp_i64 u, bp_i64 v) {
+    return v == 0 ? 0 : v == -1 ? (bp_i64)(0ULL - (unsigned long long)u) : u / v;
+}
+__device__ __forceinline__ bp_i64 bp_ipow(bp_i64 b, bp_i64 e) {
+    if (e < 0) return b == 1 ? 1 : b == -1 ? (e % 2 == 0 ? 1 : -1) : 0;
+    unsigned long long r = 1, ub = (unsigned long long)b;
+    for (; e > 0; e >>= 1, ub *= ub) if (e & 1) r *= ub;
+    return (bp_i64)r;
+}
 
 // The geometry of a sliding window over one [C, H, W] image (WindowGeometry / KernelWindow on the host).
 struct Window { int c, h, w, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow; };

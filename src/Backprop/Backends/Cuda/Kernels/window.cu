@@ -2,6 +2,8 @@
 // im2col: one thread per column-matrix entry. col2im: one thread per image element, adding the entries that read it
 // in increasing (kernel row, kernel column) order, as the CPU's loop does: no atomics, the CPU's sums bit for bit.
 // Max pooling: the first maximum of a window wins, a NaN always wins (the last one), padding is never a maximum.
+// With relu (the ReLU fused after the pool): values are ReLU(max) (NaN stays), and windows whose maximum is not
+// positive (NaN included) pass no gradient back.
 // The backward passes give one thread a whole plane, so overlapping windows add in the CPU's order.
 
 template <typename T> __device__ __forceinline__ long long bp_window_argmax(const T* src, const Window& g, long long oy,
@@ -50,12 +52,13 @@ extern "C" __global__ void col2im_##S(long long n, const T* columns, Window g, T
         }                                                                                                                \
         images[i] = v;                                                                                                   \
     } }                                                                                                                  \
-extern "C" __global__ void maxpool2d_##S(long long n, const T* x, Window g, T* values, long long* indices, int has_indices) { \
+extern "C" __global__ void maxpool2d_##S(long long n, const T* x, Window g, T* values, long long* indices, int has_indices, \
+        int relu) {                                                                                                      \
     long long positions = (long long)g.oh * g.ow, plane = (long long)g.h * g.w;                                         \
     BP_FOR(i, n) {                                                                                                       \
         long long p = i / positions, o = i % positions; T max;                                                           \
         long long best = bp_window_argmax(x + p * plane, g, o / g.ow, o % g.ow, max);                                    \
-        values[i] = max;                                                                                                 \
+        values[i] = relu && !(max > T(0)) && max == max ? T(0) : max;                                                    \
         if (has_indices) indices[i] = best;                                                                              \
     } }                                                                                                                  \
 extern "C" __global__ void maxpool2d_backward_##S(long long planes, const T* grad, const long long* indices, Window g,   \
@@ -65,14 +68,15 @@ extern "C" __global__ void maxpool2d_backward_##S(long long planes, const T* gra
         T* d = dx + p * plane;                                                                                           \
         for (long long o = p * positions; o < (p + 1) * positions; ++o) d[indices[o]] += grad[o];                        \
     } }                                                                                                                  \
-extern "C" __global__ void maxpool2d_recomputed_backward_##S(long long planes, const T* grad, const T* x, Window g, T* dx) { \
+extern "C" __global__ void maxpool2d_recomputed_backward_##S(long long planes, const T* grad, const T* x, Window g, T* dx, \
+        int relu) {                                                                                                      \
     long long positions = (long long)g.oh * g.ow, plane = (long long)g.h * g.w;                                         \
     BP_FOR(p, planes) {                                                                                                  \
         T* d = dx + p * plane; const T* src = x + p * plane;                                                             \
         for (long long k = 0; k < plane; ++k) d[k] = T(0);                                                               \
         for (long long o = 0; o < positions; ++o) {                                                                      \
             T max; long long best = bp_window_argmax(src, g, o / g.ow, o % g.ow, max);                                   \
-            d[best] += grad[p * positions + o];                                                                          \
+            if (!relu || max > T(0)) d[best] += grad[p * positions + o];                                                 \
         }                                                                                                                \
     } }
 

@@ -1,0 +1,119 @@
+using Backprop.Backends.Cuda;
+using Backprop.NN;
+using Backprop.Optim;
+
+namespace Backprop.Tests.Backends.Cuda.Emulator;
+
+/// <summary>
+/// The public tensor API on the CUDA backend, with every kernel really running on the host emulator (cuBLAS as
+/// <see cref="HostBlas"/>): training steps and ops forward and backward equal the CPU's (Float64 to 1e-12 and Float32 to
+/// 1e-5 relative to max(|x|, 1)); an index out of range throws the CPU's error.
+/// </summary>
+public sealed class EmulatedBackendTests : IDisposable
+{
+    private readonly EmulatedDevice emulated;
+    private readonly CudaAllocator cuda;
+
+    public EmulatedBackendTests()
+    {
+        emulated = new EmulatedDevice(blockSize: 7, blas: new HostBlas());
+        cuda = new CudaAllocator(emulated.Device);
+    }
+
+    public void Dispose() => emulated.Dispose();
+
+    private static void Close(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.Shape.ToArray(), actual.Shape.ToArray());
+        EmulatedDevice.AssertClose(expected.ToArray<double>(), actual.ToArray<double>(), expected.DType == DType.Float32 ? 1e-5 : 1e-12, what);
+    }
+
+    /// <summary>Runs <paramref name="steps"/> training steps of the model on <paramref name="target"/> (null: the CPU) and returns its parameters.</summary>
+    private static double[] Train(Func<Module> build, Tensor images, Tensor labels, CudaAllocator? target, int steps)
+    {
+        var model = build();
+        if (target is not null) model.To(target);
+        var opt = new Adam(model.Parameters(), lr: 0.01);
+        var (x, y) = target is null ? (images, labels) : (images.To(target), labels.To(target));
+        for (int step = 0; step < steps; step++)
+        {
+            opt.ZeroGrad();
+            var loss = Functional.CrossEntropy(model.Forward(x), y);
+            loss.Backward();
+            ClipGrad.Norm(model.Parameters(), 1.0);
+            opt.Step();
+        }
+        return [.. model.Parameters().SelectMany(p => p.ToArray<double>())];
+    }
+
+    [EmulatorTheory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void ConvNetTrainingSteps_MatchTheCpu(DType dtype)
+    {
+        Module Build() => new Sequential(
+            new Conv2d(2, 4, 3, padding: 1, generator: new Generator(3), dtype: dtype), new Relu(), new MaxPool2d(2),
+            new Flatten(), new Linear(4 * 3 * 3, 5, generator: new Generator(4), dtype: dtype)).To(Device.Cpu);
+        var images = Tensor.Randn([6, 2, 7, 7], new Generator(9), dtype).To(Device.Cpu);
+        var labels = Tensor.FromArray([0L, 1, 2, 3, 4, 0]).To(Device.Cpu);
+        var onCpu = Train(Build, images, labels, null, 3);
+        var onCuda = Train(Build, images, labels, cuda, 3);
+        // Three Adam steps amplify the GEMMs' different summation order a little (Float32): 1e-4 there.
+        EmulatedDevice.AssertClose(onCpu, onCuda, dtype == DType.Float32 ? 1e-4 : 1e-10, "parameters after 3 steps");
+    }
+
+    [EmulatorFact]
+    public void Reductions_Scans_AndIndexing_MatchTheCpu()
+    {
+        var x = Tensor.Randn([5, 7, 3], new Generator(1), DType.Float64).To(Device.Cpu);
+        var g = x.To(cuda);
+        Close(x.Sum(), g.Sum(), "sum");
+        Close(x.Mean([1]), g.Mean([1]), "mean dim 1");
+        var (mx, ix) = x.MaxWithIndices(1);
+        var (gmx, gix) = g.MaxWithIndices(1);
+        Close(mx, gmx, "max values");
+        Assert.Equal(ix.ToArray<long>(), gix.ToArray<long>());
+        Close(x.CumSum(1), g.CumSum(1), "cumsum");
+        Close(x.Prod(2), g.Prod(2), "prod");
+        var (sv, si) = x.Sort(1, descending: true);
+        var (gsv, gsi) = g.Sort(1, descending: true);
+        Close(sv, gsv, "sort values");
+        Assert.Equal(si.ToArray<long>(), gsi.ToArray<long>());
+        Close(Tensor.Where(x > 0, x, x * 2), Tensor.Where(g > 0, g, g * 2), "where");
+        var idx = Tensor.FromArray([2L, 0, 2, 6]).To(Device.Cpu);
+        Close(x.IndexSelect(1, idx), g.IndexSelect(1, idx.To(cuda)), "index_select");
+        var gi = Tensor.FromArray([0L, 2, 1, 1, 0, 2], [1, 6, 1]).To(Device.Cpu).Expand([5, 6, 3]).Contiguous();
+        Close(x.Gather(1, gi), g.Gather(1, gi.To(cuda)), "gather");
+        Close(x.To(DType.Float32), g.To(DType.Float32), "convert");
+        var bad = Tensor.FromArray([1L, 9]).To(Device.Cpu);
+        var cpuError = Record.Exception(() => x.IndexSelect(1, bad));
+        var cudaError = Record.Exception(() => g.IndexSelect(1, bad.To(cuda)));
+        Assert.NotNull(cpuError);
+        Assert.Equal(cpuError!.GetType(), cudaError?.GetType());
+        Assert.Equal(cpuError.Message, cudaError!.Message);
+    }
+
+    [EmulatorFact]
+    public void LayerNorm_Gelu_Embedding_AndLstmCell_ForwardAndBackward_MatchTheCpu()
+    {
+        (Tensor Loss, Tensor[] Grads) Run(CudaAllocator? target)
+        {
+            var emb = new Embedding(11, 6, generator: new Generator(1), dtype: DType.Float64);
+            var norm = new LayerNorm(6, dtype: DType.Float64);
+            var cell = new LstmCell(6, 5, generator: new Generator(2), dtype: DType.Float64);
+            var modules = new Module[] { emb, norm, cell };
+            foreach (var m in modules) { m.To(Device.Cpu); if (target is not null) m.To(target); }
+            var tokens = Tensor.FromArray([3L, 1, 4, 1, 5, 9, 2]).To(Device.Cpu);
+            var h = new Gelu().Forward(norm.Forward(emb.Forward(target is null ? tokens : tokens.To(target))));
+            var (hy, cy) = cell.Forward(h, null);
+            var loss = (hy * hy).Sum() + cy.Mean();
+            loss.Backward();
+            return (loss, [.. modules.SelectMany(m => m.Parameters()).Select(p => p.Grad!)]);
+        }
+        var (cpuLoss, cpuGrads) = Run(null);
+        var (cudaLoss, cudaGrads) = Run(cuda);
+        Close(cpuLoss, cudaLoss, "loss");
+        Assert.Equal(cpuGrads.Length, cudaGrads.Length);
+        for (int i = 0; i < cpuGrads.Length; i++) Close(cpuGrads[i], cudaGrads[i], $"gradient {i}");
+    }
+}
