@@ -19,6 +19,8 @@ public class DeviceCheckOnEmulatorTests
         data.Add("reduce", 32);
         data.Add("scans", 32); // SumAll's block tree with a power of two
         data.Add("scans", 1);  // and with one thread a block
+        data.Add("indexing", 64); // fewer threads than work items of a launch, and more than some
+        data.Add("windows", 1);
         return data;
     }
 
