@@ -11,7 +11,7 @@ namespace Backprop.DeviceCheck;
 /// </summary>
 internal static partial class Groups
 {
-    public static readonly string[] Names = ["unary", "binary", "fused", "reduce", "copy", "scans", "indexing", "windows", "conv", "norm", "recurrent", "gemm", "allocator"];
+    public static readonly string[] Names = ["unary", "binary", "fused", "reduce", "copy", "scans", "indexing", "windows", "conv", "norm", "recurrent", "attention", "gemm", "allocator"];
 
     private static readonly CpuBackend Cpu = CpuBackend.Instance;
 
@@ -29,6 +29,7 @@ internal static partial class Groups
         "conv" => Conv,
         "norm" => Norm,
         "recurrent" => Recurrent,
+        "attention" => Attention,
         "gemm" => Gemm,
         "allocator" => Allocator,
         _ => throw new InvalidOperationException($"no group '{name}'; groups: {string.Join(", ", Names)}"),

@@ -48,7 +48,7 @@ internal sealed partial class CpuBackend
     /// A [batch…, rows, features] view whose rows are contiguous (last stride 1) as the offset of each slice's first row
     /// (batch dimensions flattened in order) and the row stride.
     /// </summary>
-    private static AttentionOperand Operand(in TensorView view)
+    internal static AttentionOperand Operand(in TensorView view)
     {
         int rank = view.Shape.Length;
         if (view.Shape[^1] > 1 && view.Strides[^1] != 1)

@@ -63,3 +63,13 @@ internal readonly struct KernelWindow(in WindowGeometry g)
     public readonly int C = g.Channels, H = g.Height, W = g.Width, KH = g.KernelH, KW = g.KernelW, SH = g.StrideH, SW = g.StrideW;
     public readonly int PadTop = g.PadTop, PadLeft = g.PadLeft, DH = g.DilationH, DW = g.DilationW, OutH = g.OutH, OutW = g.OutW;
 }
+
+/// <summary>The <c>AttnDims</c> struct of attention.cu: an <see cref="AttentionDims"/> plus the operands' row strides.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct KernelAttention
+{
+    public int B, L, S, E, Ev, Causal;
+    public double Scale, Dropout;
+    public ulong Seed;
+    public long QueryRowStride, KeyRowStride, ValueRowStride, OutputRowStride, MaskRowStride, MaskColStride;
+}

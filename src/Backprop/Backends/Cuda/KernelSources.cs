@@ -9,7 +9,7 @@ namespace Backprop.Backends.Cuda;
 internal static class KernelSources
 {
     /// <summary>The module names, in compile order.</summary>
-    public static readonly string[] Modules = ["unary", "binary", "fused", "reduce", "total", "copy", "index", "window", "norm", "scan", "recurrent"];
+    public static readonly string[] Modules = ["unary", "binary", "fused", "reduce", "total", "copy", "index", "window", "norm", "scan", "recurrent", "attention"];
 
     /// <summary>The complete source of module <paramref name="module"/>, ready for NVRTC.</summary>
     public static string Source(string module)

@@ -174,14 +174,6 @@ public sealed class CudaBackendTests : IDisposable
     }
 
     [Fact]
-    public void APrimitiveWithoutAKernel_SaysSo()
-    {
-        var q = Tensor.Zeros([1, 2, 3]).To(cuda);
-        var e = Assert.Throws<NotSupportedException>(() => Backprop.NN.Functional.ScaledDotProductAttention(q, q, q));
-        Assert.StartsWith("AttentionForward is not on CUDA yet", e.Message);
-    }
-
-    [Fact]
     public void ModuleTo_MovesParametersInPlace_AndAnOptimizerKeepsThem()
     {
         var layer = new Backprop.NN.Linear(3, 2);
