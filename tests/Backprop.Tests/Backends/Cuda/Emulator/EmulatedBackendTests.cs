@@ -63,6 +63,29 @@ public sealed class EmulatedBackendTests : IDisposable
     }
 
     [EmulatorFact]
+    public void MlpTrainingSteps_WithSgdMomentumAndAMeanLoss_MatchTheCpu()
+    {
+        double[] Train(CudaAllocator? target)
+        {
+            var model = new Sequential(new Linear(9, 13, generator: new Generator(1), dtype: DType.Float64), new Tanh(),
+                new Linear(13, 3, generator: new Generator(2), dtype: DType.Float64)).To(Device.Cpu);
+            if (target is not null) model.To(target);
+            var opt = new Sgd(model.Parameters(), lr: 0.05, momentum: 0.9, nesterov: true);
+            var x = Tensor.Randn([11, 9], new Generator(3), DType.Float64).To(Device.Cpu);
+            var y = Tensor.Randn([11, 3], new Generator(4), DType.Float64).To(Device.Cpu);
+            if (target is not null) (x, y) = (x.To(target), y.To(target));
+            for (int step = 0; step < 4; step++)
+            {
+                opt.ZeroGrad();
+                Functional.MseLoss(model.Forward(x), y).Backward();
+                opt.Step();
+            }
+            return [.. model.Parameters().SelectMany(p => p.ToArray<double>())];
+        }
+        EmulatedDevice.AssertClose(Train(null), Train(cuda), 1e-12, "parameters after 4 steps");
+    }
+
+    [EmulatorFact]
     public void Reductions_Scans_AndIndexing_MatchTheCpu()
     {
         var x = Tensor.Randn([5, 7, 3], new Generator(1), DType.Float64).To(Device.Cpu);
