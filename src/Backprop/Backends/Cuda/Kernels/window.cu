@@ -34,6 +34,15 @@ extern "C" __global__ void im2col_##S(long long n, const T* images, Window g, do
         columns[i] = y >= 0 && y < g.h && x >= 0 && x < g.w                                                              \
             ? images[((img * g.c + c) * g.h + y) * g.w + x] : T(pad);                                                    \
     } }                                                                                                                  \
+/* The same entries laid out [C·kh·kw, count, P] (image-major within a row), for one GEMM over a chunk of images. */    \
+extern "C" __global__ void im2col_t_##S(long long n, const T* images, Window g, long long count, T* columns) {          \
+    long long positions = (long long)g.oh * g.ow;                                                                        \
+    BP_FOR(i, n) {                                                                                                       \
+        long long p = i % positions, img = (i / positions) % count, r = i / (positions * count);                        \
+        long long c = r / (g.kh * g.kw), ki = (r / g.kw) % g.kh, kj = r % g.kw;                                          \
+        long long y = p / g.ow * g.sh - g.pt + ki * g.dh, x = p % g.ow * g.sw - g.pl + kj * g.dw;                        \
+        columns[i] = y >= 0 && y < g.h && x >= 0 && x < g.w ? images[((img * g.c + c) * g.h + y) * g.w + x] : T(0);      \
+    } }                                                                                                                  \
 extern "C" __global__ void col2im_##S(long long n, const T* columns, Window g, T* images) {                             \
     long long positions = (long long)g.oh * g.ow, rows = (long long)g.c * g.kh * g.kw;                                  \
     BP_FOR(i, n) {                                                                                                       \

@@ -24,6 +24,15 @@ public class DeviceCheckOnEmulatorTests
         return data;
     }
 
+    [EmulatorFact]
+    public void Conv_InChunksOfOneImage_MatchesTheCpuBackend()
+    {
+        long budget = CudaKernels.ColumnBudget;
+        CudaKernels.ColumnBudget = 1; // one image per chunk: the weight gradient accumulates over chunks
+        try { Group_MatchesTheCpuBackend("conv", 7); }
+        finally { CudaKernels.ColumnBudget = budget; }
+    }
+
     [EmulatorTheory]
     [MemberData(nameof(Cases))]
     public void Group_MatchesTheCpuBackend(string group, int blockSize)
