@@ -44,32 +44,7 @@ internal sealed partial class CpuBackend
 
     private static T[] Data<T>(in TensorView v) => (T[])v.Storage.Data;
 
-    /// <summary>
-    /// A [batch…, rows, features] view whose rows are contiguous (last stride 1) as the offset of each slice's first row
-    /// (batch dimensions flattened in order) and the row stride.
-    /// </summary>
-    internal static AttentionOperand Operand(in TensorView view)
-    {
-        int rank = view.Shape.Length;
-        if (view.Shape[^1] > 1 && view.Strides[^1] != 1)
-            throw new ArgumentException($"attention: an operand of shape {ShapeUtil.Format(view.Shape)} must have contiguous rows (last stride 1), got stride {view.Strides[^1]}.");
-        int b = 1;
-        for (int dim = 0; dim < rank - 2; dim++) b *= view.Shape[dim];
-        var bases = new int[b];
-        var index = new int[rank - 2];
-        for (int i = 0; i < b; i++)
-        {
-            int off = view.Offset;
-            for (int dim = 0; dim < index.Length; dim++) off += index[dim] * view.Strides[dim];
-            bases[i] = off;
-            for (int dim = index.Length - 1; dim >= 0; dim--)
-            {
-                if (++index[dim] < view.Shape[dim]) break;
-                index[dim] = 0;
-            }
-        }
-        return new AttentionOperand(bases, view.Strides[^2]);
-    }
+    private static AttentionOperand Operand(in TensorView view) => AttentionOperand.Of(view);
 
     /// <summary>Splits the B slices (batch × heads) into contiguous ranges, one per thread, when the work is large enough.</summary>
     private static void ForSlices(AttentionDims d, Action<int, int> body)

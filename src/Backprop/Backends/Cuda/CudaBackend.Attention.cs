@@ -1,14 +1,12 @@
-using Backprop.Backends.Cpu;
-
 namespace Backprop.Backends.Cuda;
 
 // Fused attention (CudaKernels.Attention: attention.cu). Operand rows are contiguous; slice offsets are computed as the
-// CPU backend does (CpuBackend.Operand) and uploaded with each call.
+// CPU backend does (AttentionOperand.Of) and uploaded with each call.
 internal sealed partial class CudaBackend
 {
     private static CudaKernels.AttentionRows Rows(in TensorView v)
     {
-        var operand = CpuBackend.Operand(v);
+        var operand = Backprop.Kernels.AttentionOperand.Of(v);
         return new(((CudaBuffer)v.Storage.Buffer).Pointer, operand.Bases, operand.RowStride);
     }
 
