@@ -139,4 +139,30 @@ public sealed class EmulatedBackendTests : IDisposable
         Assert.Equal(cpuGrads.Length, cudaGrads.Length);
         for (int i = 0; i < cpuGrads.Length; i++) Close(cpuGrads[i], cudaGrads[i], $"gradient {i}");
     }
+
+    [EmulatorFact]
+    public void GruLayer_Padding_AndPooling_KeepTheirTensorsOnTheInputsDevice_AndMatchTheCpu()
+    {
+        (Tensor Out, Tensor[] Grads) Run(CudaAllocator? target)
+        {
+            var gru = new Gru(4, 5, numLayers: 2, generator: new Generator(1), dtype: DType.Float64);
+            gru.To(Device.Cpu);
+            if (target is not null) gru.To(target);
+            var host = Tensor.Randn([2, 3, 6, 6], new Generator(2), DType.Float64).To(Device.Cpu);
+            var x = (target is null ? host : host.To(target)).WithRequiresGrad(true);
+            var padded = Functional.Pad(x, [1, 2, 2, 1], value: 0.5);                       // constant
+            var reflected = Functional.Pad(x, [1, 1, 1, 1], PadMode.Reflect);               // an index on the input's device
+            var pooled = Functional.AvgPool2d(padded, 2, padding: 1, countIncludePad: false); // the divisor tensor
+            var adaptive = Functional.AdaptiveAvgPool2d(reflected, new Size2(3, 3));          // the averaging matrices
+            var sequence = adaptive.Reshape([3, 2, 9]).Narrow(2, 0, 4).Contiguous();          // [T 3, B 2, features 4]
+            var (output, _) = gru.Forward(sequence, null);                                  // the zero state on the input's device
+            var loss = (output * output).Sum() + pooled.Mean();
+            loss.Backward();
+            return (loss, [x.Grad!, .. gru.Parameters().Select(p => p.Grad!)]);
+        }
+        var (cpuLoss, cpuGrads) = Run(null);
+        var (cudaLoss, cudaGrads) = Run(cuda);
+        Close(cpuLoss, cudaLoss, "loss");
+        for (int i = 0; i < cpuGrads.Length; i++) Close(cpuGrads[i], cudaGrads[i], $"gradient {i}");
+    }
 }
