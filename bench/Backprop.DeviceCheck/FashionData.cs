@@ -1,0 +1,46 @@
+using Backprop.Data;
+
+namespace Backprop.DeviceCheck;
+
+/// <summary>
+/// The training data of the training and speed steps: Fashion-MNIST from <c>FASHION_MNIST_DIR</c>, the Debian folder,
+/// or a <c>fashion-mnist</c> folder beside the program (bench/gpu_check.sh publish copies it there); else random
+/// images of the same shape (the speed figures stay valid, the accuracy is then meaningless and reported as null).
+/// </summary>
+internal sealed record FashionData(Tensor TrainX, Tensor TrainY, Tensor TestX, Tensor TestY, bool Real)
+{
+    public static FashionData Load()
+    {
+        string[] roots = [Environment.GetEnvironmentVariable("FASHION_MNIST_DIR") ?? "", Datasets.FashionMnistDefaultRoot, Path.Combine(AppContext.BaseDirectory, "fashion-mnist")];
+        foreach (var root in roots)
+            if (root.Length > 0 && Directory.Exists(root))
+            {
+                var train = Datasets.FashionMnist(root, train: true);
+                var test = Datasets.FashionMnist(root, train: false);
+                Console.WriteLine($"  data: Fashion-MNIST from {root}");
+                return new(train.Features.Reshape([-1, 784]), train.Labels, test.Features.Reshape([-1, 784]), test.Labels, true);
+            }
+        Console.WriteLine("  data: Fashion-MNIST not found (set FASHION_MNIST_DIR); random images of its shape instead");
+        var g = new Generator(7);
+        return new(Tensor.Rand([60000, 784], g), Labels(60000, 1), Tensor.Rand([10000, 784], g), Labels(10000, 2), false);
+    }
+
+    private static Tensor Labels(int n, int seed)
+    {
+        var r = new Random(seed);
+        return Tensor.FromArray(Enumerable.Range(0, n).Select(_ => (long)r.Next(10)).ToArray());
+    }
+
+    /// <summary>The fraction of <paramref name="logits"/>' rows whose largest entry is at <paramref name="labels"/> (computed on the host).</summary>
+    public static double Accuracy(float[] logits, long[] labels)
+    {
+        int classes = logits.Length / labels.Length, correct = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int best = 0;
+            for (int c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
+            if (best == labels[i]) correct++;
+        }
+        return correct / (double)labels.Length;
+    }
+}
