@@ -15,7 +15,7 @@ public static class CnnPhaseProbe
 
     /// <summary>
     /// Times each phase by the wall clock, or (<paramref name="cpuTime"/>, meant for one kernel thread) by this thread's
-    /// CPU time, adding one entry per autograd node kind inside backward ("bwd_" + node name).
+    /// CPU time, adding one entry per autograd node kind inside backward ("bwd_" + node name) on the same clock.
     /// </summary>
     public static (string Phase, double Microseconds)[] Run(int batch = 128, int steps = 20, bool cpuTime = false)
     {
@@ -37,7 +37,7 @@ public static class CnnPhaseProbe
             a();
             if (counting) { ns[i] += now() - t0; bytes[i] += GC.GetAllocatedBytesForCurrentThread() - b0; }
         }
-        Engine.NodeProbe = cpuTime ? nodes : null;
+        Engine.NodeProbe = nodes;
         try
         {
             for (int s = 0; s < steps + 3; s++)
@@ -46,7 +46,13 @@ public static class CnnPhaseProbe
                 using var scope = new TensorScope();
                 opt.ZeroGrad(setToNone: false);
                 var h = x;
-                for (int i = 0; i < model.Count; i++) Time(i, () => h = model[i].Forward(h));
+                for (int i = 0; i < model.Count; i++)
+                    if (model.SwapsAt(i)) // as Sequential.Forward runs them: the pool with the ReLU fused (timed as the pool)
+                    {
+                        Time(i + 1, () => h = ((MaxPool2d)model[i + 1]).ForwardRelu(h));
+                        i++;
+                    }
+                    else Time(i, () => h = model[i].Forward(h));
                 Tensor loss = h;
                 Time(names.Length - 3, () => loss = lossFn.Forward(h, y));
                 Time(names.Length - 2, () => loss.Backward());

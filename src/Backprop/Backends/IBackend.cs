@@ -144,8 +144,9 @@ internal interface IBackend
     /// Max over each window of the dense [N, C, H, W] input (PyTorch's rule: the first maximum wins, NaN always wins):
     /// values, and the flat index (h·W + w) of each window's maximum unless <paramref name="indices"/> is null (then the
     /// backward is <see cref="MaxPool2dRecomputedBackward"/>; ops pass null only for <see cref="WindowGeometry.Tiles2x2"/>).
+    /// <paramref name="relu"/> (only with null indices) writes ReLU(max) instead: the values of pooling a ReLU's output.
     /// </summary>
-    void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices);
+    void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices, bool relu = false);
 
     /// <summary>Adds each gradient of [N, C, OutH, OutW] at its window's maximum (<paramref name="indices"/>) into the zero-filled <paramref name="inputGrad"/>.</summary>
     void MaxPool2dBackward(in TensorView grad, in TensorView indices, in WindowGeometry g, in TensorView inputGrad);
@@ -153,8 +154,10 @@ internal interface IBackend
     /// <summary>
     /// The same gradient without indices: each window's winner is found again from the saved <paramref name="input"/> and
     /// <paramref name="output"/>; <paramref name="inputGrad"/> is overwritten entirely (its contents on entry do not matter).
+    /// With <paramref name="relu"/> the output is <see cref="MaxPool2d"/>'s ReLU'd maxima, and windows whose output is not
+    /// positive pass no gradient.
     /// </summary>
-    void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad);
+    void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad, bool relu = false);
 
     /// <summary>Inclusive running sum along the middle of the contiguous [outer, size, inner] <paramref name="input"/>.</summary>
     void CumSum(in TensorView input, int outer, int size, int inner, in TensorView output);

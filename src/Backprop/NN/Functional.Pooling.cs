@@ -17,6 +17,19 @@ public static partial class Functional
     }
 
     /// <summary>
+    /// ReLU(max-pool(input)), equal bit for bit to max-pool(ReLU(input)) with the same gradients (see
+    /// <see cref="Sequential.PoolBeforeRelu"/>); the arguments and checks are <see cref="MaxPool2d"/>'s.
+    /// </summary>
+    internal static Tensor MaxPool2dRelu(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
+    {
+        const string op = "MaxPool2d";
+        CheckPoolInput(op, input, 4);
+        CheckPoolPadding(op, kernelSize, padding, dilation ?? 1);
+        var g = Geometry(op, input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
+        return Tensor.MaxPool2dReluOp(input, g);
+    }
+
+    /// <summary>
     /// Mean over each window of [N, C, H, W] (<c>F.avg_pool2d</c>). With <paramref name="countIncludePad"/> the divisor
     /// counts padding (but not the part of a ceil-mode window past the padding); without it, only input elements;
     /// <paramref name="divisorOverride"/> replaces both.

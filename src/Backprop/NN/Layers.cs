@@ -56,12 +56,33 @@ public sealed class Sequential : Module
     /// <summary>Number of modules.</summary>
     public int Count => layers.Length;
 
+    /// <summary>
+    /// Runs each <see cref="Relu"/> that is directly followed by a <see cref="MaxPool2d"/> as the pool first and the ReLU
+    /// on its (smaller) output: max commutes with ReLU, and the window's winner, the values and every gradient are the
+    /// same bit for bit, while the full-size ReLU pass and its backward are skipped. A 2×2 stride-2 pool applies the
+    /// ReLU as it stores each maximum (one node, <c>MaxPool2DReluBackward</c>, one pass each way); other windows record
+    /// the pool's node, then <c>ReluBackward</c>. On by default; false records the graph in the written order.
+    /// PyTorch has no counterpart (its eager mode runs modules as written; <c>torch.compile</c> makes rewrites like it).
+    /// </summary>
+    public bool PoolBeforeRelu { get; set; } = true;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        foreach (var m in layers) input = m.Forward(input);
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (SwapsAt(i))
+            {
+                input = ((MaxPool2d)layers[i + 1]).ForwardRelu(input);
+                i++;
+            }
+            else input = layers[i].Forward(input);
+        }
         return input;
     }
+
+    /// <summary>True when <see cref="Forward"/> runs modules i and i + 1 (a ReLU and a max-pool) as pool, then ReLU.</summary>
+    internal bool SwapsAt(int i) => PoolBeforeRelu && layers[i] is Relu && i + 1 < layers.Length && layers[i + 1] is MaxPool2d;
 }
 
 /// <summary>A list of modules whose parameters are registered (<c>torch.nn.ModuleList</c>); it has no forward of its own.</summary>

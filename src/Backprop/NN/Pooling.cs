@@ -17,6 +17,9 @@ public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2 padd
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
+    /// <summary>ReLU of this pool's output, as one op: what <see cref="Sequential"/> runs for a ReLU followed by this pool.</summary>
+    internal Tensor ForwardRelu(Tensor input) => Functional.MaxPool2dRelu(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+
     /// <inheritdoc/>
     protected override string ExtraRepr() =>
         $"kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={(CeilMode ? "True" : "False")}";

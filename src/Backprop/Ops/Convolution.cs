@@ -92,33 +92,47 @@ public partial class Tensor
     }
 
     /// <summary>
-    /// The 2×2, stride-2 max-pool without indices: the backward recomputes each window's winner from the saved input and
-    /// output (same rule, same numbers as the general path).
+    /// ReLU(max-pool(input)) as one op (node <c>MaxPool2DReluBackward</c>), which is also max-pool(ReLU(input)) bit for
+    /// bit (max commutes with ReLU): <see cref="NN.Sequential"/> runs a ReLU followed by a max-pool this way. The 2×2
+    /// stride-2 window fuses both into one pass each way; other windows pool, then apply the ReLU.
     /// </summary>
-    private static Tensor MaxPool2x2(Tensor input, Tensor x, Tensor y, WindowGeometry g)
+    internal static Tensor MaxPool2dReluOp(Tensor input, WindowGeometry g)
+    {
+        if (!g.Tiles2x2) return MaxPool2dOp(input, g).Relu();
+        var x = input.Dense();
+        return MaxPool2x2(input, x, Uninitialized([input.shape[0], input.shape[1], g.OutH, g.OutW], input.DType, input), g, relu: true);
+    }
+
+    /// <summary>
+    /// The 2×2, stride-2 max-pool without indices (ReLU'd with <paramref name="relu"/>): the backward recomputes each
+    /// window's winner from the saved input and output (same rule, same numbers as the general path).
+    /// </summary>
+    private static Tensor MaxPool2x2(Tensor input, Tensor x, Tensor y, WindowGeometry g, bool relu = false)
     {
         var dtype = input.DType;
         int planes = input.shape[0] * input.shape[1], plane = g.Height * g.Width;
-        Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, null);
+        Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, null, relu);
         int[] s = input.shape;
         int yVersion = y.Version;
-        return Node.Record(y, "MaxPool2DWithIndicesBackward", [input], grad =>
+        string name = relu ? "MaxPool2DReluBackward" : "MaxPool2DWithIndicesBackward";
+        return Node.Record(y, name, [input], grad =>
         {
             if (y.Version != yVersion) // the output was changed in place since: recompute the maxima from the (checked) input
             {
                 y = Uninitialized(y.shape, dtype, x);
-                Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, null);
+                Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, null, relu);
             }
             if (Autograd.IsGradEnabled) // differentiable: the winners as indices, and scatter-add (whose backward is a gather)
             {
                 var indices = Uninitialized(y.shape, DType.Int64, x);
                 var values = Uninitialized(y.shape, dtype, x);
                 Backend.Of(x).MaxPool2d(x.Layout, g, values.Layout, indices.Layout);
-                return [Full([planes, plane], 0, dtype, grad).ScatterAdd(1, indices.View([planes, g.Positions]), grad.Reshape([planes, g.Positions])).View(s)];
+                var passed = relu ? grad * (y > 0) : grad; // ReLU's backward: no gradient where its output is not positive
+                return [Full([planes, plane], 0, dtype, grad).ScatterAdd(1, indices.View([planes, g.Positions]), passed.Reshape([planes, g.Positions])).View(s)];
             }
             var gd = (grad.DType == dtype ? grad : grad.To(dtype)).Dense();
             var dx = Uninitialized(s, dtype, gd);
-            Backend.Of("MaxPool2DWithIndicesBackward", gd, x, y).MaxPool2dRecomputedBackward(gd.Layout, x.Layout, y.Layout, g, dx.Layout);
+            Backend.Of(name, gd, x, y).MaxPool2dRecomputedBackward(gd.Layout, x.Layout, y.Layout, g, dx.Layout, relu);
             return [dx];
         }, x);
     }

@@ -180,10 +180,10 @@ internal sealed class CheckedBackend : IBackend
         Cpu.Conv2dBackward(in grad, in input, in weight, in g, groups, inputGrad, weightGrad, biasGrad);
     }
 
-    public void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices)
+    public void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices, bool relu = false)
     {
         using var _ = BackendGuard.Enter();
-        Cpu.MaxPool2d(in input, in g, in values, indices);
+        Cpu.MaxPool2d(in input, in g, in values, indices, relu);
     }
 
     public void MaxPool2dBackward(in TensorView grad, in TensorView indices, in WindowGeometry g, in TensorView inputGrad)
@@ -192,10 +192,10 @@ internal sealed class CheckedBackend : IBackend
         Cpu.MaxPool2dBackward(in grad, in indices, in g, in inputGrad);
     }
 
-    public void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad)
+    public void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad, bool relu = false)
     {
         using var _ = BackendGuard.Enter();
-        Cpu.MaxPool2dRecomputedBackward(in grad, in input, in output, in g, in inputGrad);
+        Cpu.MaxPool2dRecomputedBackward(in grad, in input, in output, in g, in inputGrad, relu);
     }
 
     public void CumSum(in TensorView input, int outer, int size, int inner, in TensorView output)

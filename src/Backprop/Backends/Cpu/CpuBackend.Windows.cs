@@ -91,7 +91,7 @@ internal sealed partial class CpuBackend
         if (dbParts is not null) Sum(new TensorView(dbParts, [parts, cout], [cout, 1], 0, dtype), 1, parts, cout, biasGrad!.Value);
     }
 
-    public void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices)
+    public void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices, bool relu = false)
     {
         TensorView x = input, y = values;
         var geometry = g;
@@ -100,11 +100,12 @@ internal sealed partial class CpuBackend
         {
             PerRange(planes, (long)planes * g.Positions * 4, (first, end) =>
             {
-                if (x.DType == DType.Float32) MaxPool2x2Kernels.Forward(Span<float>(x), geometry, Span<float>(y), first, end);
-                else MaxPool2x2Kernels.Forward(Span<double>(x), geometry, Span<double>(y), first, end);
+                if (x.DType == DType.Float32) MaxPool2x2Kernels.Forward(Span<float>(x), geometry, Span<float>(y), first, end, relu);
+                else MaxPool2x2Kernels.Forward(Span<double>(x), geometry, Span<double>(y), first, end, relu);
             });
             return;
         }
+        if (relu) throw new ArgumentException("internal: MaxPool2d with a fused ReLU needs the 2×2 stride-2 window and no indices.");
         TensorView ix = indices ?? Scratch(DType.Int64, values.Shape);
         PerRange(planes, (long)planes * g.Positions * g.KernelH * g.KernelW, (first, end) =>
         {
@@ -113,7 +114,7 @@ internal sealed partial class CpuBackend
         });
     }
 
-    public void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad)
+    public void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad, bool relu = false)
     {
         TensorView gd = grad, x = input, y = output, dx = inputGrad;
         var geometry = g;
@@ -122,11 +123,12 @@ internal sealed partial class CpuBackend
         {
             PerRange(planes, (long)planes * g.Positions * 4, (first, end) =>
             {
-                if (dx.DType == DType.Float32) MaxPool2x2Kernels.Backward(Span<float>(x), Span<float>(y), Span<float>(gd), geometry, Span<float>(dx), first, end);
-                else MaxPool2x2Kernels.Backward(Span<double>(x), Span<double>(y), Span<double>(gd), geometry, Span<double>(dx), first, end);
+                if (dx.DType == DType.Float32) MaxPool2x2Kernels.Backward(Span<float>(x), Span<float>(y), Span<float>(gd), geometry, Span<float>(dx), first, end, relu);
+                else MaxPool2x2Kernels.Backward(Span<double>(x), Span<double>(y), Span<double>(gd), geometry, Span<double>(dx), first, end, relu);
             });
             return;
         }
+        if (relu) throw new ArgumentException("internal: the fused ReLU max-pool backward needs the 2×2 stride-2 window.");
         // Any other geometry: the winners' indices again, then the indexed backward.
         var indices = Scratch(DType.Int64, output.Shape);
         MaxPool2d(input, g, Scratch(output.DType, output.Shape), indices);

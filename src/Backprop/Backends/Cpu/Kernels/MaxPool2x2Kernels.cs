@@ -9,7 +9,9 @@ namespace Backprop.Kernels;
 /// The common max-pool window — 2×2, stride 2, no padding, width exactly twice the output width — without stored
 /// indices: the forward writes only the maxima, and the backward recomputes each window's winner from the input and
 /// the maximum. The winner is PyTorch's: scanning (0,0), (0,1), (1,0), (1,1), a later value wins when it is greater or
-/// NaN, so it is the first maximum, or the last NaN. Float32 rows of 8 or more windows run in AVX2 vectors of 8 (SSE
+/// NaN, so it is the first maximum, or the last NaN. With <c>relu</c> the pair also applies a ReLU to the maxima (the
+/// same numbers as pooling a ReLU's output: max commutes with it), and the backward passes no gradient through windows
+/// whose ReLU'd maximum is not positive. Float32 rows of 8 or more windows run in AVX2 vectors of 8 (SSE
 /// without AVX2), rows of 4–7 windows in SSE vectors of 4 (a row's last block overlaps the one before it); everything
 /// else runs the scalar loop with the same rule.
 /// </summary>
@@ -21,9 +23,9 @@ internal static class MaxPool2x2Kernels
     /// <summary>True when <paramref name="g"/> is the window these kernels handle.</summary>
     public static bool Fits(in WindowGeometry g) => g.Tiles2x2;
 
-    /// <summary>values[p, oy, ox] = max of the window at (2·oy, 2·ox) of plane p, for planes [first, end).</summary>
+    /// <summary>values[p, oy, ox] = max of the window at (2·oy, 2·ox) of plane p (then ReLU'd with <paramref name="relu"/>), for planes [first, end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<T>(ReadOnlySpan<T> x, in WindowGeometry g, Span<T> values, int first, int end)
+    public static void Forward<T>(ReadOnlySpan<T> x, in WindowGeometry g, Span<T> values, int first, int end, bool relu = false)
         where T : unmanaged, INumber<T>, IFloatingPointIeee754<T>
     {
         int w = g.Width, ow = g.OutW, plane = g.Height * w;
@@ -33,22 +35,24 @@ internal static class MaxPool2x2Kernels
                 var rows = x.Slice(p * plane + 2 * oy * w, 2 * w);
                 var dst = values.Slice((p * g.OutH + oy) * ow, ow);
                 int done = typeof(T) == typeof(float) && Vectorized && ow >= 4
-                    ? ow >= 8 && Avx2.IsSupported ? ForwardRowAvx2(Cast<T, float>(rows), Cast<T, float>(dst), w) : ForwardRowSse(Cast<T, float>(rows), Cast<T, float>(dst), w)
+                    ? ow >= 8 && Avx2.IsSupported ? ForwardRowAvx2(Cast<T, float>(rows), Cast<T, float>(dst), w, relu) : ForwardRowSse(Cast<T, float>(rows), Cast<T, float>(dst), w, relu)
                     : 0;
                 for (int ox = done; ox < ow; ox++)
                 {
                     int c = 2 * ox;
-                    dst[ox] = Pick(Pick(rows[c], rows[c + 1]), Pick(rows[w + c], rows[w + c + 1]));
+                    var m = Pick(Pick(rows[c], rows[c + 1]), Pick(rows[w + c], rows[w + c + 1]));
+                    dst[ox] = relu && !(m > T.Zero) && !T.IsNaN(m) ? T.Zero : m;
                 }
             }
     }
 
     /// <summary>
     /// dx of planes [first, end): each window's winner gets <paramref name="grad"/>, its other three elements 0, and rows
-    /// below the last window (odd heights) 0. <paramref name="values"/> are the forward's maxima.
+    /// below the last window (odd heights) 0. <paramref name="values"/> are the forward's maxima (ReLU'd with
+    /// <paramref name="relu"/>: then windows whose value is not positive get 0 throughout).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> values, ReadOnlySpan<T> grad, in WindowGeometry g, Span<T> dx, int first, int end)
+    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> values, ReadOnlySpan<T> grad, in WindowGeometry g, Span<T> dx, int first, int end, bool relu = false)
         where T : unmanaged, INumber<T>, IFloatingPointIeee754<T>
     {
         int w = g.Width, ow = g.OutW, plane = g.Height * w;
@@ -62,10 +66,10 @@ internal static class MaxPool2x2Kernels
                 var y = values.Slice(o, ow);
                 var gr = grad.Slice(o, ow);
                 int done = typeof(T) == typeof(float) && Vectorized && ow >= 4
-                    ? ow >= 8 && Avx2.IsSupported ? BackwardRowAvx2(Cast<T, float>(rows), Cast<T, float>(y), Cast<T, float>(gr), Cast<T, float>(d), w)
-                        : BackwardRowSse(Cast<T, float>(rows), Cast<T, float>(y), Cast<T, float>(gr), Cast<T, float>(d), w)
+                    ? ow >= 8 && Avx2.IsSupported ? BackwardRowAvx2(Cast<T, float>(rows), Cast<T, float>(y), Cast<T, float>(gr), Cast<T, float>(d), w, relu)
+                        : BackwardRowSse(Cast<T, float>(rows), Cast<T, float>(y), Cast<T, float>(gr), Cast<T, float>(d), w, relu)
                     : 0;
-                for (int ox = done; ox < ow; ox++) BackwardWindow(rows, y[ox], gr[ox], d, 2 * ox, w);
+                for (int ox = done; ox < ow; ox++) BackwardWindow(rows, y[ox], gr[ox], d, 2 * ox, w, relu);
             }
             dx.Slice(p * plane + 2 * g.OutH * w, (g.Height - 2 * g.OutH) * w).Clear();
         }
@@ -75,12 +79,17 @@ internal static class MaxPool2x2Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T Pick<T>(T best, T next) where T : IFloatingPointIeee754<T> => next > best || T.IsNaN(next) ? next : best;
 
-    /// <summary>Scatters one window's gradient to its winner (first equal to the maximum, or the last NaN).</summary>
+    /// <summary>
+    /// Scatters one window's gradient to its winner (first equal to the maximum, or the last NaN); with
+    /// <paramref name="relu"/> a window whose (ReLU'd) maximum is not positive gets none.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BackwardWindow<T>(ReadOnlySpan<T> rows, T y, T grad, Span<T> d, int c, int w) where T : IFloatingPointIeee754<T>
+    private static void BackwardWindow<T>(ReadOnlySpan<T> rows, T y, T grad, Span<T> d, int c, int w, bool relu) where T : IFloatingPointIeee754<T>
     {
         int at;
-        if (T.IsNaN(y))
+        if (relu && !(y > T.Zero))
+            at = -1;
+        else if (T.IsNaN(y))
             at = T.IsNaN(rows[w + c + 1]) ? 3 : T.IsNaN(rows[w + c]) ? 2 : T.IsNaN(rows[c + 1]) ? 1 : 0;
         else
             at = rows[c] == y ? 0 : rows[c + 1] == y ? 1 : rows[w + c] == y ? 2 : 3;
@@ -96,7 +105,7 @@ internal static class MaxPool2x2Kernels
     /// Returns the number of windows done (all of them).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int ForwardRowAvx2(ReadOnlySpan<float> rows, Span<float> dst, int w)
+    private static int ForwardRowAvx2(ReadOnlySpan<float> rows, Span<float> dst, int w, bool relu)
     {
         int ow = dst.Length;
         ref float r = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(rows);
@@ -106,14 +115,16 @@ internal static class MaxPool2x2Kernels
             if (ox > ow - 8) ox = ow - 8;
             var (a, b) = Deinterleave(ref Unsafe.Add(ref r, 2 * ox));
             var (c, d) = Deinterleave(ref Unsafe.Add(ref r, w + 2 * ox));
-            Vector256.StoreUnsafe(Pick(Pick(a, b), Pick(c, d)), ref Unsafe.Add(ref o, ox));
+            var m = Pick(Pick(a, b), Pick(c, d));
+            if (relu) m &= Vector256.GreaterThan(m, Vector256<float>.Zero) | ~Vector256.Equals(m, m); // NaN stays
+            Vector256.StoreUnsafe(m, ref Unsafe.Add(ref o, ox));
             if (ox == ow - 8) return ow;
         }
     }
 
     /// <summary>The backward of <see cref="ForwardRowAvx2"/>: windows with a NaN maximum go to the scalar rule.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int BackwardRowAvx2(ReadOnlySpan<float> rows, ReadOnlySpan<float> y, ReadOnlySpan<float> grad, Span<float> d, int w)
+    private static int BackwardRowAvx2(ReadOnlySpan<float> rows, ReadOnlySpan<float> y, ReadOnlySpan<float> grad, Span<float> d, int w, bool relu)
     {
         int ow = y.Length;
         ref float r = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(rows);
@@ -125,6 +136,7 @@ internal static class MaxPool2x2Kernels
             if (Vector256.EqualsAll(m, m))
             {
                 var gv = Vector256.Create(grad.Slice(ox, 8));
+                if (relu) gv &= Vector256.GreaterThan(m, Vector256<float>.Zero);
                 var (a, b) = Deinterleave(ref Unsafe.Add(ref r, 2 * ox));
                 var (c, dv) = Deinterleave(ref Unsafe.Add(ref r, w + 2 * ox));
                 var takeA = Vector256.Equals(a, m);
@@ -137,14 +149,14 @@ internal static class MaxPool2x2Kernels
                 Interleave(gv & takeC, gv & takeD, ref Unsafe.Add(ref dd, w + 2 * ox));
             }
             else
-                for (int i = ox; i < ox + 8; i++) BackwardWindow(rows, y[i], grad[i], d, 2 * i, w);
+                for (int i = ox; i < ox + 8; i++) BackwardWindow(rows, y[i], grad[i], d, 2 * i, w, relu);
             if (ox == ow - 8) return ow;
         }
     }
 
     /// <summary><see cref="ForwardRowAvx2"/> four windows at a time, for rows of 4 to 7 windows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int ForwardRowSse(ReadOnlySpan<float> rows, Span<float> dst, int w)
+    private static int ForwardRowSse(ReadOnlySpan<float> rows, Span<float> dst, int w, bool relu)
     {
         int ow = dst.Length;
         ref float r = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(rows);
@@ -154,14 +166,16 @@ internal static class MaxPool2x2Kernels
             if (ox > ow - 4) ox = ow - 4;
             var (a, b) = Deinterleave128(ref Unsafe.Add(ref r, 2 * ox));
             var (c, d) = Deinterleave128(ref Unsafe.Add(ref r, w + 2 * ox));
-            Vector128.StoreUnsafe(Pick(Pick(a, b), Pick(c, d)), ref Unsafe.Add(ref o, ox));
+            var m = Pick(Pick(a, b), Pick(c, d));
+            if (relu) m &= Vector128.GreaterThan(m, Vector128<float>.Zero) | ~Vector128.Equals(m, m);
+            Vector128.StoreUnsafe(m, ref Unsafe.Add(ref o, ox));
             if (ox == ow - 4) return ow;
         }
     }
 
     /// <summary><see cref="BackwardRowAvx2"/> four windows at a time, for rows of 4 to 7 windows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int BackwardRowSse(ReadOnlySpan<float> rows, ReadOnlySpan<float> y, ReadOnlySpan<float> grad, Span<float> d, int w)
+    private static int BackwardRowSse(ReadOnlySpan<float> rows, ReadOnlySpan<float> y, ReadOnlySpan<float> grad, Span<float> d, int w, bool relu)
     {
         int ow = y.Length;
         ref float r = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(rows);
@@ -173,6 +187,7 @@ internal static class MaxPool2x2Kernels
             if (Vector128.EqualsAll(m, m))
             {
                 var gv = Vector128.Create(grad.Slice(ox, 4));
+                if (relu) gv &= Vector128.GreaterThan(m, Vector128<float>.Zero);
                 var (a, b) = Deinterleave128(ref Unsafe.Add(ref r, 2 * ox));
                 var (c, dv) = Deinterleave128(ref Unsafe.Add(ref r, w + 2 * ox));
                 var takeA = Vector128.Equals(a, m);
@@ -185,7 +200,7 @@ internal static class MaxPool2x2Kernels
                 Interleave128(gv & takeC, gv & takeD, ref Unsafe.Add(ref dd, w + 2 * ox));
             }
             else
-                for (int i = ox; i < ox + 4; i++) BackwardWindow(rows, y[i], grad[i], d, 2 * i, w);
+                for (int i = ox; i < ox + 4; i++) BackwardWindow(rows, y[i], grad[i], d, 2 * i, w, relu);
             if (ox == ow - 4) return ow;
         }
     }

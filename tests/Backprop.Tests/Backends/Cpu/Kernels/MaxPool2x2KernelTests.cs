@@ -8,21 +8,23 @@ namespace Backprop.Tests.Kernels;
 /// The index-free 2×2 max-pool (forward, and the backward that recomputes each window's winner) against a plain scan
 /// written from PyTorch's rule — a later element wins when greater or NaN — on data full of ties and NaNs, for the
 /// vector rows (AVX2 for 8+ windows, SSE for 4–7, each with an overlapping last block) and the scalar loop; run with
-/// DOTNET_EnableAVX2=0 to check the SSE rows on every width.
+/// DOTNET_EnableAVX2=0 to check the SSE rows on every width. With the fused ReLU the reference is the same scan over
+/// ReLU(x), whose backward passes no gradient where ReLU's output is not positive.
 /// </summary>
 public class MaxPool2x2KernelTests
 {
-    public static TheoryData<bool, int, int> Cases()
+    public static TheoryData<bool, int, int, bool> Cases()
     {
-        var data = new TheoryData<bool, int, int>();
-        foreach (var vectorized in new[] { true, false })
-            foreach (var (h, w) in new[] { (2, 2), (3, 8), (4, 14), (5, 16), (28, 28), (7, 30), (6, 46) }) data.Add(vectorized, h, w);
+        var data = new TheoryData<bool, int, int, bool>();
+        foreach (var relu in new[] { false, true })
+            foreach (var vectorized in new[] { true, false })
+                foreach (var (h, w) in new[] { (2, 2), (3, 8), (4, 14), (5, 16), (28, 28), (7, 30), (6, 46) }) data.Add(vectorized, h, w, relu);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ForwardAndBackward_FollowTheScanRule(bool vectorized, int h, int w)
+    public void ForwardAndBackward_FollowTheScanRule(bool vectorized, int h, int w, bool relu)
     {
         var g = new Generator(h * 100 + w);
         int planes = 3, oh = h / 2, ow = w / 2;
@@ -30,10 +32,13 @@ public class MaxPool2x2KernelTests
         for (int i = 0; i < x.Length; i++)
         {
             double u = g.NextDouble();
-            x[i] = u < 0.03 ? float.NaN : u < 0.06 ? -0f : u < 0.09 ? 0f : (float)Math.Floor(g.NextDouble() * 4); // many ties
+            x[i] = u < 0.03 ? float.NaN : u < 0.06 ? -0f : u < 0.09 ? 0f : (float)Math.Floor(g.NextDouble() * 4) - (relu ? 2 : 0); // many ties
         }
         var grad = Enumerable.Range(0, planes * oh * ow).Select(i => (float)(i + 1)).ToArray();
-        var (yRef, dxRef) = Scan(x, grad, planes, h, w);
+        // The fused ReLU's reference: the plain scan over ReLU(x) (NaN stays; −0 and negatives become +0).
+        var (yRef, dxRef) = Scan(relu ? x.Select(v => v > 0 || float.IsNaN(v) ? v : 0f).ToArray() : x, grad, planes, h, w);
+        if (relu) // ReLU's backward: nothing passes where its output is not positive
+            for (int i = 0; i < x.Length; i++) dxRef[i] = x[i] > 0 ? dxRef[i] : 0f;
 
         var geometry = new WindowGeometry(1, h, w, 2, 2, 2, 2, 0, 0, 1, 1, oh, ow);
         Assert.True(MaxPool2x2Kernels.Fits(geometry));
@@ -43,8 +48,8 @@ public class MaxPool2x2KernelTests
         try
         {
             MaxPool2x2Kernels.Vectorized = vectorized && before;
-            MaxPool2x2Kernels.Forward<float>(x, geometry, y, 0, planes);
-            MaxPool2x2Kernels.Backward<float>(x, y, grad, geometry, dx, 0, planes);
+            MaxPool2x2Kernels.Forward<float>(x, geometry, y, 0, planes, relu);
+            MaxPool2x2Kernels.Backward<float>(x, y, grad, geometry, dx, 0, planes, relu);
         }
         finally { MaxPool2x2Kernels.Vectorized = before; }
         Assert.Equal(yRef.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits)); // −0 and +0 told apart
