@@ -41,11 +41,11 @@ internal sealed partial class CudaBackend
 
     public void Conv2dBackward(in TensorView grad, in TensorView input, in TensorView weight, in WindowGeometry g, int groups, TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad) => throw Pending(nameof(Conv2dBackward));
 
-    public void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices) => throw Pending(nameof(MaxPool2d));
+    public void MaxPool2d(in TensorView input, in WindowGeometry g, in TensorView values, TensorView? indices, bool relu = false) => throw Pending(nameof(MaxPool2d));
 
     public void MaxPool2dBackward(in TensorView grad, in TensorView indices, in WindowGeometry g, in TensorView inputGrad) => throw Pending(nameof(MaxPool2dBackward));
 
-    public void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad) => throw Pending(nameof(MaxPool2dRecomputedBackward));
+    public void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad, bool relu = false) => throw Pending(nameof(MaxPool2dRecomputedBackward));
 
     public void CumSum(in TensorView input, int outer, int size, int inner, in TensorView output) => throw Pending(nameof(CumSum));
 
