@@ -2,10 +2,14 @@
 # The CUDA backend's GPU check (docs/ARCHITECTURE.md, "The CUDA backend").
 #
 #   bench/gpu_check.sh publish   here (with .NET): publish bench/Backprop.DeviceCheck self-contained and trimmed into
-#                                out/devicecheck (ignored by git; about 20 MB, under the 64 MiB a device run may carry)
+#                                out/devicecheck (ignored by git), with Fashion-MNIST's four .gz files beside it when this
+#                                machine has them (the GPU machine may not); about 51 MB: with the 5 MB tree, under the 64 MiB a run may carry
 #   bench/gpu_check.sh run       on the GPU machine (no .NET needed): compile every kernel printing all NVRTC logs, run
-#                                each parity group in a child process, print the SGEMM figures; the log also goes to
-#                                $OUT/gpu_check.log when $OUT is set. Exit 0 only when every step passed.
+#                                each parity group in a child process, print the SGEMM figures, train the MLP and the CNN
+#                                a few hundred steps on the CPU and on CUDA and compare, then the speed figures as the
+#                                peer's JSON lines (../shared/peers/torch_gpu_bench.py); the log also goes to
+#                                $OUT/gpu_check.log when $OUT is set. Exit 0 only when every step passed. About 3-6 min
+#                                on an H200 (each speed workload stops after 40 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=out/devicecheck
@@ -13,6 +17,13 @@ case "${1:-}" in
   publish)
     rm -rf "$dir"
     dotnet publish bench/Backprop.DeviceCheck -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -o "$dir" -v q
+    rm -f "$dir"/libmscordbi.so "$dir"/libmscordaccore.so "$dir"/createdump "$dir"/*.pdb # debugger support only: 4 MB
+    data=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
+    if [ -f "$data/train-images-idx3-ubyte.gz" ]; then
+      mkdir -p "$dir/fashion-mnist" && cp "$data"/*-ubyte.gz "$dir/fashion-mnist/"
+    else
+      echo "Fashion-MNIST not found in $data: the speed step will train on random images (no accuracy)" >&2
+    fi
     du -sh "$dir"
     ;;
   run)

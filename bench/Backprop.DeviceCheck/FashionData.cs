@@ -43,4 +43,22 @@ internal sealed record FashionData(Tensor TrainX, Tensor TrainY, Tensor TestX, T
         }
         return correct / (double)labels.Length;
     }
+
+    /// <summary>
+    /// The device the training and speed steps compare with the CPU: CUDA device 0, or what <c>BACKPROP_CHECK_DEVICE</c>
+    /// names (<c>cpu</c> runs the steps' code without a GPU, a smoke test of this program).
+    /// </summary>
+    public static Device Target { get; } = Environment.GetEnvironmentVariable("BACKPROP_CHECK_DEVICE") is { Length: > 0 } d ? Device.Parse(d) : Device.Cuda(0);
+
+    /// <summary>Throws saying why when <see cref="Target"/> is CUDA and CUDA is unusable here.</summary>
+    public static void RequireTarget()
+    {
+        if (Target.Kind == DeviceKind.Cuda && !Cuda.IsAvailable) throw new NotSupportedException(Cuda.UnavailableReason);
+    }
+
+    /// <summary>Waits for the target device's queued work (nothing to wait for on the CPU).</summary>
+    public static void Synchronize()
+    {
+        if (Target.Kind == DeviceKind.Cuda) Cuda.Synchronize();
+    }
 }

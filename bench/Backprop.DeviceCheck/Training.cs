@@ -16,7 +16,7 @@ internal static class Training
     public static int Run(string model)
     {
         if (!Models.Contains(model)) throw new InvalidOperationException($"no training check '{model}'; use {string.Join(" or ", Models)}");
-        if (!Cuda.IsAvailable) throw new NotSupportedException(Cuda.UnavailableReason);
+        FashionData.RequireTarget();
         var data = FashionData.Load();
         int failures = 0;
         foreach (var dtype in model == "cnn" ? [DType.Float32] : new[] { DType.Float32, DType.Float64 })
@@ -53,7 +53,7 @@ internal static class Training
         var cpu = Build(model);
         var gpu = Build(model);
         cpu.To(dtype);
-        gpu.To(dtype).To(Device.Cuda(0));
+        gpu.To(dtype).To(FashionData.Target);
         var cpuOpt = new Adam(cpu.Parameters(), lr: 1e-3);
         var gpuOpt = new Adam(gpu.Parameters(), lr: 1e-3);
         var lossFn = new CrossEntropyLoss();
@@ -66,7 +66,7 @@ internal static class Training
             var x = Shape(model, data.TrainX.Narrow(0, start, batch).To(dtype));
             var y = data.TrainY.Narrow(0, start, batch);
             lastCpu = Step(cpu, cpuOpt, lossFn, x, y);
-            lastGpu = Step(gpu, gpuOpt, lossFn, x.To(Device.Cuda(0)), y.To(Device.Cuda(0)));
+            lastGpu = Step(gpu, gpuOpt, lossFn, x.To(FashionData.Target), y.To(FashionData.Target));
             worstLoss = Math.Max(worstLoss, Math.Abs(lastGpu - lastCpu) / Math.Max(Math.Abs(lastCpu), 1));
         }
         double worstParam = 0;
@@ -98,7 +98,7 @@ internal static class Training
     private static bool GradCheckOnGpu()
     {
         var g = new Generator(5);
-        var cuda = Device.Cuda(0);
+        var cuda = FashionData.Target;
         Tensor[] inputs =
         [
             Tensor.Randn([4, 6], g, DType.Float64).To(cuda).RequiresGrad_(),
@@ -106,7 +106,7 @@ internal static class Training
             Tensor.Randn([3], g, DType.Float64).To(cuda).RequiresGrad_(),
         ];
         bool ok = GradCheck.Check(xs => Tensor.Linear(xs[0], xs[1], xs[2]).Tanh().Softmax(1) * 1.5, inputs);
-        Console.WriteLine($"  {(ok ? "ok  " : "FAIL")} gradcheck Float64 on cuda:0 (linear, tanh, softmax)");
+        Console.WriteLine($"  {(ok ? "ok  " : "FAIL")} gradcheck Float64 on {FashionData.Target} (linear, tanh, softmax)");
         return ok;
     }
 }
