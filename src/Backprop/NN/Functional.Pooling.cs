@@ -1,3 +1,5 @@
+using Backprop.Backends;
+
 namespace Backprop.NN;
 
 /// <summary>Pooling (<c>F.max_pool1d/2d</c>, <c>F.avg_pool1d/2d</c>, <c>F.adaptive_avg_pool2d</c>), composed from unfold.</summary>
@@ -8,25 +10,22 @@ public static partial class Functional
     /// size. Padding reads −∞; the gradient goes to the first maximum of each window, as in PyTorch.
     /// </summary>
     public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
-    {
-        const string op = "MaxPool2d";
-        CheckPoolInput(op, input, 4);
-        CheckPoolPadding(op, kernelSize, padding, dilation ?? 1);
-        var g = Geometry(op, input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
-        return Tensor.MaxPool2dOp(input, g);
-    }
+        => Tensor.MaxPool2dOp(input, MaxPoolGeometry(input, kernelSize, stride, padding, dilation, ceilMode));
 
     /// <summary>
     /// ReLU(max-pool(input)), equal bit for bit to max-pool(ReLU(input)) with the same gradients (see
     /// <see cref="Sequential.PoolBeforeRelu"/>); the arguments and checks are <see cref="MaxPool2d"/>'s.
     /// </summary>
     internal static Tensor MaxPool2dRelu(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
+        => Tensor.MaxPool2dReluOp(input, MaxPoolGeometry(input, kernelSize, stride, padding, dilation, ceilMode));
+
+    /// <summary>The checked window geometry of a max-pool (the input's rank, padding against the kernel, the output size).</summary>
+    private static WindowGeometry MaxPoolGeometry(Tensor input, Size2 kernelSize, Size2? stride, Size2 padding, Size2? dilation, bool ceilMode)
     {
         const string op = "MaxPool2d";
         CheckPoolInput(op, input, 4);
         CheckPoolPadding(op, kernelSize, padding, dilation ?? 1);
-        var g = Geometry(op, input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
-        return Tensor.MaxPool2dReluOp(input, g);
+        return Geometry(op, input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
     }
 
     /// <summary>
