@@ -38,7 +38,7 @@ public sealed class CudaBackendTests : IDisposable
         Assert.Equal(x.ToArray<float>(), g.ToArray<float>());
         Assert.Equal(x.ToArray<double>(), g.ToArray<double>()); // converted on the host
         Assert.Equal(-0.25f, g[1, 2].Item<float>());
-        var back = g.To(Device.Cpu);
+        var back = g.Cpu();
         Assert.Equal(Device.Cpu, back.Device);
         Assert.Equal(x.ToArray<float>(), back.ToArray<float>());
         Assert.Same(g, g.To(cuda));
