@@ -42,9 +42,9 @@ public static partial class Functional
         if (before < 0 || after < 0) x = x.Narrow(d, Math.Max(0, -before), n - Math.Max(0, -before) - Math.Max(0, -after));
         var parts = new List<Tensor>();
         int[] Border(int count) { var s = x.Shape.ToArray(); s[d] = count; return s; }
-        if (before > 0) parts.Add(Tensor.Full(Border(before), value, x.DType));
+        if (before > 0) parts.Add(Tensor.Full(Border(before), value, x.DType, x));
         parts.Add(x);
-        if (after > 0) parts.Add(Tensor.Full(Border(after), value, x.DType));
+        if (after > 0) parts.Add(Tensor.Full(Border(after), value, x.DType, x));
         return parts.Count == 1 ? x : Tensor.Cat(parts, d);
     }
 
@@ -61,6 +61,6 @@ public static partial class Functional
             int src = j - before;
             index[j] = mode == PadMode.Replicate ? Math.Clamp(src, 0, n - 1) : src < 0 ? -src : src >= n ? 2 * (n - 1) - src : src;
         }
-        return x.IndexSelect(d, Tensor.FromArray(index));
+        return x.IndexSelect(d, Tensor.FromArray(index).To(x.Storage.Allocator));
     }
 }

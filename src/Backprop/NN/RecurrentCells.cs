@@ -103,7 +103,7 @@ public abstract class RecurrentCellBase : Module
         if (input.Size(-1) != InputSize)
             throw new ArgumentException($"{op}: input has {input.Size(-1)} features (shape {input.ShapeString}), expected input_size={InputSize}.");
         int[] expected = input.Rank == 2 ? [input.Size(0), HiddenSize] : [HiddenSize];
-        if (state is null) return Tensor.Zeros(expected, input.DType);
+        if (state is null) return Tensor.Full(expected, 0, input.DType, input);
         if (!state.Shape.SequenceEqual(expected))
             throw new ArgumentException($"{op}: {what} has shape {state.ShapeString}, expected {ShapeUtil.Format(expected)} for input of shape {input.ShapeString}.");
         return state;

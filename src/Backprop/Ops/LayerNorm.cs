@@ -17,9 +17,9 @@ public partial class Tensor
         var w = weight?.Dense();
         var b = bias?.Dense();
         int rows = x.Numel / Math.Max(1, n);
-        var y = Uninitialized(x.shape, dtype);
-        var mean = Uninitialized([rows], dtype);
-        var rstd = Uninitialized([rows], dtype);
+        var y = Uninitialized(x.shape, dtype, x);
+        var mean = Uninitialized([rows], dtype, x);
+        var rstd = Uninitialized([rows], dtype, x);
         var backend = Backend.Of("LayerNorm", x, w ?? x, b ?? x);
         backend.LayerNormForward(x.Layout, w?.Layout ?? default, b?.Layout ?? default, eps, n, y.Layout, mean.Layout, rstd.Layout);
         var inputList = new List<Tensor> { input };
@@ -30,9 +30,9 @@ public partial class Tensor
         {
             if (Autograd.IsGradEnabled) return Recompute.Grads(inputs, g, composed);
             var gd = g.Dense();
-            var dx = Uninitialized(x.shape, dtype);
-            var dw = weight is { RequiresGrad: true } ? Uninitialized([n], dtype) : null;
-            var db = bias is { RequiresGrad: true } ? Uninitialized([n], dtype) : null;
+            var dx = Uninitialized(x.shape, dtype, x);
+            var dw = weight is { RequiresGrad: true } ? Uninitialized([n], dtype, x) : null;
+            var db = bias is { RequiresGrad: true } ? Uninitialized([n], dtype, x) : null;
             backend.LayerNormBackward(gd.Layout, x.Layout, mean.Layout, rstd.Layout, w?.Layout ?? default, n, dx.Layout,
                 dw?.Layout ?? default, db?.Layout ?? default);
             Tensor?[] grads = [input.RequiresGrad ? dx.Reshape(input.shape) : null];

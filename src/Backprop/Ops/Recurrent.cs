@@ -25,11 +25,11 @@ public partial class Tensor
         int steps = xProj.shape[0], batch = xProj.shape[1], gates4 = xProj.shape[2], hidden = gates4 / 4;
         var dtype = xProj.DType;
         var backend = Backend.Of("Lstm", xProj, weightHh);
-        var gates = Uninitialized([steps, batch, gates4], dtype);
+        var gates = Uninitialized([steps, batch, gates4], dtype, xProj);
         if (biasHh is not null) backend.Binary(BinaryKind.Add, xProj.Layout, biasHh.Layout, gates.Layout);
         else backend.CopyStrided(xProj.Layout, gates.Layout);
-        var hc = Uninitialized([2, steps + 1, batch, hidden], dtype);
-        var tanhC = Uninitialized([steps, batch, hidden], dtype);
+        var hc = Uninitialized([2, steps + 1, batch, hidden], dtype, xProj);
+        var tanhC = Uninitialized([steps, batch, hidden], dtype, xProj);
         int init = reverse ? steps : 0;
         backend.CopyStrided(h0.Layout, Block(hc, 0, init).Layout);
         backend.CopyStrided(c0.Layout, Block(hc, 1, init).Layout);
@@ -46,7 +46,7 @@ public partial class Tensor
         {
             if (Autograd.IsGradEnabled) return ComposedLstmGrad(inputs, gOut, reverse, composedStep);
             var gg = gOut.CopyData(); // gradients of every h and c; the recurrent parts are accumulated into it below
-            var dGates = Uninitialized([steps, batch, gates4], dtype);
+            var dGates = Uninitialized([steps, batch, gates4], dtype, xProj);
             var w = new Strided2D(weightHh.Storage, weightHh.Offset, weightHh.strides[0], weightHh.strides[1]);
             for (int s = steps - 1; s >= 0; s--)
             {
@@ -60,14 +60,14 @@ public partial class Tensor
             if (weightHh.RequiresGrad)
             {
                 // dW_hh = Σ_t dGates_tᵀ·h_prev(t): the previous states of steps 0..T−1 are hc[0] rows from index 0 (forward) or 1 (reverse).
-                dW = Uninitialized([gates4, hidden], dtype);
+                dW = Uninitialized([gates4, hidden], dtype, xProj);
                 int hOffset = (reverse ? 1 : 0) * batch * hidden;
                 backend.Gemm(dtype, new(dGates.Storage, 0, 1, gates4), new(hc.Storage, hOffset, hidden, 1), new(dW.Storage, 0, hidden, 1),
                     gates4, steps * batch, hidden, accumulate: false);
             }
             if (biasHh is { RequiresGrad: true })
             {
-                dB = Uninitialized([gates4], dtype);
+                dB = Uninitialized([gates4], dtype, xProj);
                 backend.Sum(dGates.Layout, 1, steps * batch, gates4, dB.Layout);
             }
             Tensor?[] grads = [xProj.RequiresGrad ? dGates : null, h0.RequiresGrad ? Block(gg, 0, init) : null, c0.RequiresGrad ? Block(gg, 1, init) : null, dW];
@@ -89,10 +89,10 @@ public partial class Tensor
         var dtype = xProj.DType;
         var backend = Backend.Of("Gru", xProj, weightHh);
         var x = xProj.Dense();
-        var hp = Uninitialized([steps, batch, gates3], dtype);
+        var hp = Uninitialized([steps, batch, gates3], dtype, xProj);
         if (biasHh is not null) backend.FillRows(biasHh.Dense().Layout, hp.Layout); // hp = b_hh, then += h·W_hhᵀ per step, as Linear
-        var gates = Uninitialized([steps, batch, gates3], dtype);
-        var hs = Uninitialized([steps + 1, batch, hidden], dtype);
+        var gates = Uninitialized([steps, batch, gates3], dtype, xProj);
+        var hs = Uninitialized([steps + 1, batch, hidden], dtype, xProj);
         int init = reverse ? steps : 0;
         backend.CopyStrided(h0.Layout, Block(hs, init).Layout);
         var wT = new Strided2D(weightHh.Storage, weightHh.Offset, weightHh.strides[1], weightHh.strides[0]);
@@ -108,8 +108,8 @@ public partial class Tensor
         {
             if (Autograd.IsGradEnabled) return ComposedGruGrad(inputs, gOut, reverse, composedStep);
             var gg = gOut.CopyData();
-            var dX = Uninitialized([steps, batch, gates3], dtype);
-            var dHp = Uninitialized([steps, batch, gates3], dtype);
+            var dX = Uninitialized([steps, batch, gates3], dtype, xProj);
+            var dHp = Uninitialized([steps, batch, gates3], dtype, xProj);
             var w = new Strided2D(weightHh.Storage, weightHh.Offset, weightHh.strides[0], weightHh.strides[1]);
             for (int s = steps - 1; s >= 0; s--)
             {
@@ -122,13 +122,13 @@ public partial class Tensor
             Tensor? dW = null, dB = null;
             if (weightHh.RequiresGrad)
             {
-                dW = Uninitialized([gates3, hidden], dtype);
+                dW = Uninitialized([gates3, hidden], dtype, xProj);
                 backend.Gemm(dtype, new(dHp.Storage, 0, 1, gates3), new(hs.Storage, (reverse ? 1 : 0) * batch * hidden, hidden, 1), new(dW.Storage, 0, hidden, 1),
                     gates3, steps * batch, hidden, accumulate: false);
             }
             if (biasHh is { RequiresGrad: true })
             {
-                dB = Uninitialized([gates3], dtype);
+                dB = Uninitialized([gates3], dtype, xProj);
                 backend.Sum(dHp.Layout, 1, steps * batch, gates3, dB.Layout);
             }
             Tensor?[] grads = [xProj.RequiresGrad ? dX : null, h0.RequiresGrad ? Block(gg, init) : null, dW];
