@@ -54,7 +54,7 @@ public static partial class Functional
                 int inside = (Math.Min(y1, g.Height) - Math.Max(y0, 0)) * (Math.Min(x1, g.Width) - Math.Max(x0, 0));
                 divisor[oy * g.OutW + ox] = divisorOverride ?? (countIncludePad ? poolSize : inside);
             }
-        var div = Tensor.FromArray(divisor).To(input.Storage.Allocator).To(input.DType);
+        var div = Tensor.FromArray(divisor).To(input.DType).To(input.Storage.Allocator);
         return (sums / div).View([n, c, g.OutH, g.OutW]);
     }
 
@@ -70,8 +70,8 @@ public static partial class Functional
         int h = input.Shape[2], w = input.Shape[3];
         if (h % outputSize.H == 0 && w % outputSize.W == 0)
             return AvgPool2d(input, (h / outputSize.H, w / outputSize.W)); // equal windows: a plain average pool
-        var rows = AdaptiveMatrix(h, outputSize.H).To(input.Storage.Allocator).To(input.DType);      // [outH, H]
-        var columns = AdaptiveMatrix(w, outputSize.W).To(input.Storage.Allocator).To(input.DType);   // [outW, W]
+        var rows = AdaptiveMatrix(h, outputSize.H).To(input.DType).To(input.Storage.Allocator);      // [outH, H]
+        var columns = AdaptiveMatrix(w, outputSize.W).To(input.DType).To(input.Storage.Allocator);   // [outW, W]
         return rows.MatMul(input).MatMul(columns.Transpose());
     }
 

@@ -83,7 +83,7 @@ public partial class Tensor
     {
         var x = Dense();
         var gd = g.DType == DType ? g.Dense() : g.To(DType).Dense();
-        var d = Uninitialized(shape, DType, x);
+        var d = Uninitialized(shape, DType, this);
         Backends.Backend.Of("GeluBackward", gd, x).GeluBackward(tanh, gd.Layout, x.Layout, d.Layout);
         return d;
     }

@@ -83,7 +83,7 @@ public partial class Tensor
         var scores = q.MatMul(k.Transpose(-2, -1)) * scale;
         if (mask is not null) scores = scores + mask;
         if (isCausal)
-            scores = scores.MaskedFill(Full([q.shape[^2], k.shape[^2]], 1, DType.Int64, q).Triu(1), double.NegativeInfinity);
+            scores = scores.MaskedFill(Tensor.Full([q.shape[^2], k.shape[^2]], 1, DType.Int64, q).Triu(1), double.NegativeInfinity);
         var p = scores.Softmax(-1);
         var dp = g.MatMul(v.Transpose(-2, -1));
         var ds = p * (dp - (dp * p).Sum(-1, keepDim: true)) * scale;
