@@ -47,7 +47,12 @@ public static class CnnPhaseProbe
                 opt.ZeroGrad(setToNone: false);
                 var h = x;
                 for (int i = 0; i < model.Count; i++)
-                    if (model.SwapsAt(i)) // as Sequential.Forward runs them: the pool with the ReLU fused (timed as the pool)
+                    if (model[i] is Conv2d conv && model.SwapsAt(i + 1)) // as Sequential.Forward: one op, timed as the convolution
+                    {
+                        Time(i, () => h = conv.ForwardReluMaxPool(h, (MaxPool2d)model[i + 2]));
+                        i += 2;
+                    }
+                    else if (model.SwapsAt(i)) // as Sequential.Forward runs them: the pool with the ReLU fused (timed as the pool)
                     {
                         Time(i + 1, () => h = ((MaxPool2d)model[i + 1]).ForwardRelu(h));
                         i++;

@@ -159,6 +159,15 @@ internal interface IBackend
     /// </summary>
     void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad, bool relu = false);
 
+    /// <summary>
+    /// The gradients of y = conv2d(input, weight) (+ bias) followed by pooled = ReLU(max-pool(y)) over the 2×2 window
+    /// <paramref name="pool"/> (<see cref="MaxPool2d"/> with <c>relu</c>), from the pooled output's gradient: the same as
+    /// <see cref="MaxPool2dRecomputedBackward"/> (with <c>relu</c>) into y's gradient followed by <see cref="Conv2dBackward"/>,
+    /// which is what a backend without a fused pass does (the CPU's makes y's gradient image by image, in cache).
+    /// </summary>
+    void Conv2dReluMaxPoolBackward(in TensorView gradPooled, in TensorView convOutput, in TensorView pooled, in WindowGeometry pool,
+        in TensorView input, in TensorView weight, in WindowGeometry g, int groups, TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad);
+
     /// <summary>Inclusive running sum along the middle of the contiguous [outer, size, inner] <paramref name="input"/>.</summary>
     void CumSum(in TensorView input, int outer, int size, int inner, in TensorView output);
 

@@ -66,6 +66,10 @@ public sealed class Conv2d : ConvBase
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
 
+    /// <summary>This convolution, a ReLU and <paramref name="pool"/> as <see cref="Sequential"/> runs them when they follow each other.</summary>
+    internal Tensor ForwardReluMaxPool(Tensor input, MaxPool2d pool) =>
+        Functional.Conv2dReluMaxPool(input, Weight, Bias, Stride, Padding, Dilation, Groups, pool.KernelSize, pool.Stride, pool.Padding, pool.Dilation, pool.CeilMode);
+
     /// <inheritdoc/>
     protected override string ExtraRepr() =>
         $"{InChannels}, {OutChannels}, kernel_size={KernelSize.Pair}, stride={Stride.Pair}" +

@@ -12,6 +12,26 @@ public static partial class Functional
     /// </summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Padding2 padding = default,
         Size2? dilation = null, int groups = 1)
+        => Tensor.Conv2dOp(input, weight, bias, ConvGeometry(input, weight, bias, stride, padding, dilation, groups), groups);
+
+    /// <summary>
+    /// ReLU(max-pool(conv2d(...))) with <see cref="Conv2d"/>'s and <see cref="MaxPool2d"/>'s arguments and checks: the values
+    /// and gradients of the three ops in that order, recorded as one node for the 2×2 pool (see
+    /// <see cref="Sequential.PoolBeforeRelu"/>).
+    /// </summary>
+    internal static Tensor Conv2dReluMaxPool(Tensor input, Tensor weight, Tensor? bias, Size2 stride, Padding2 padding, Size2 dilation, int groups,
+        Size2 poolKernel, Size2 poolStride, Size2 poolPadding, Size2 poolDilation, bool poolCeilMode)
+    {
+        var g = ConvGeometry(input, weight, bias, stride, padding, dilation, groups);
+        int[] convShape = [input.Shape[0], weight.Shape[0], g.OutH, g.OutW];
+        const string op = "MaxPool2d";
+        CheckPoolPadding(op, poolKernel, poolPadding, poolDilation);
+        var pool = Geometry(op, convShape, poolKernel, poolStride, poolPadding, poolDilation, poolCeilMode);
+        return Tensor.Conv2dReluMaxPoolOp(input, weight, bias, g, groups, pool);
+    }
+
+    /// <summary>The checked window geometry of a 2-D convolution (ranks, groups, channels, bias shape, output size).</summary>
+    private static WindowGeometry ConvGeometry(Tensor input, Tensor weight, Tensor? bias, Size2? stride, Padding2 padding, Size2? dilation, int groups)
     {
         const string op = "Conv2d";
         if (input.Rank != 4)
@@ -24,8 +44,7 @@ public static partial class Functional
             throw new ArgumentException($"{op}: given groups={groups}, weight of size {ShapeText(weight)}, expected input {ShapeText(input)} to have {weight.Shape[1] * groups} channels, but got {cin} channels instead.");
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != cout))
             throw new ArgumentException($"{op}: bias must have shape [{cout}], got {ShapeText(bias)}.");
-        var g = Geometry(op, input, (weight.Shape[2], weight.Shape[3]), stride ?? 1, padding, dilation ?? 1, ceilMode: false);
-        return Tensor.Conv2dOp(input, weight, bias, g, groups);
+        return Geometry(op, input, (weight.Shape[2], weight.Shape[3]), stride ?? 1, padding, dilation ?? 1, ceilMode: false);
     }
 
     /// <summary>1-D convolution of [N, Cin, L] with a weight [Cout, Cin/groups, k] (<c>F.conv1d</c>), as a 2-D convolution of height 1.</summary>

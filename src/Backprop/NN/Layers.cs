@@ -61,7 +61,9 @@ public sealed class Sequential : Module
     /// on its (smaller) output: max commutes with ReLU, and the window's winner, the values and every gradient are the
     /// same bit for bit, while the full-size ReLU pass and its backward are skipped. A 2×2 stride-2 pool applies the
     /// ReLU as it stores each maximum (one node, <c>MaxPool2DReluBackward</c>, one pass each way); other windows record
-    /// the pool's node, then <c>ReluBackward</c>. On by default; false records the graph in the written order.
+    /// the pool's node, then <c>ReluBackward</c>. A <see cref="Conv2d"/> right before the pair joins it in one node too
+    /// (<c>ConvolutionReluMaxPool2DBackward</c>), whose backward goes from the pooled gradient to the convolution's without
+    /// the full-size gradient in between. On by default; false records the graph in the written order.
     /// PyTorch has no counterpart (its eager mode runs modules as written; <c>torch.compile</c> makes rewrites like it).
     /// </summary>
     public bool PoolBeforeRelu { get; set; } = true;
@@ -71,7 +73,12 @@ public sealed class Sequential : Module
     {
         for (int i = 0; i < layers.Length; i++)
         {
-            if (SwapsAt(i))
+            if (layers[i] is Conv2d conv && SwapsAt(i + 1))
+            {
+                input = conv.ForwardReluMaxPool(input, (MaxPool2d)layers[i + 2]);
+                i += 2;
+            }
+            else if (SwapsAt(i))
             {
                 input = ((MaxPool2d)layers[i + 1]).ForwardRelu(input);
                 i++;
@@ -82,7 +89,7 @@ public sealed class Sequential : Module
     }
 
     /// <summary>True when <see cref="Forward"/> runs modules i and i + 1 (a ReLU and a max-pool) as pool, then ReLU.</summary>
-    internal bool SwapsAt(int i) => PoolBeforeRelu && layers[i] is Relu && i + 1 < layers.Length && layers[i + 1] is MaxPool2d;
+    internal bool SwapsAt(int i) => PoolBeforeRelu && i + 1 < layers.Length && layers[i] is Relu && layers[i + 1] is MaxPool2d;
 }
 
 /// <summary>A list of modules whose parameters are registered (<c>torch.nn.ModuleList</c>); it has no forward of its own.</summary>

@@ -36,15 +36,22 @@ public partial class Tensor
     /// <summary>The convolution's gradients in one parallel pass over the images (no graph is built).</summary>
     private static Tensor?[] FusedConvGrad(Tensor grad, Tensor input, Tensor weight, Tensor? bias, WindowGeometry g, int groups)
     {
-        var dtype = input.DType;
-        var gd = (grad.DType == dtype ? grad : grad.To(dtype)).Dense0();
-        var x = input.Dense0();
-        var w = weight.Dense0();
-        var dx = input.RequiresGrad ? Uninitialized(input.shape, dtype, input) : null;
-        var dw = weight.RequiresGrad ? Uninitialized(weight.shape, dtype, weight) : null;
-        var db = bias is { RequiresGrad: true } ? Uninitialized(bias.shape, dtype, bias) : null;
+        var (gd, x, w, dx, dw, db) = ConvGradBuffers(grad, input, weight, bias);
         Backend.Of("ConvolutionBackward", gd, x, w).Conv2dBackward(gd.Layout, x.Layout, w.Layout, g, groups, dx?.Layout, dw?.Layout, db?.Layout);
         return [dx, dw, .. bias is null ? System.Array.Empty<Tensor?>() : [db]];
+    }
+
+    /// <summary>
+    /// A convolution's first-order backward operands, dense from offset 0 (the output's gradient in the input's dtype, the
+    /// input, the weight), and its uninitialized gradient outputs, each only where its tensor needs a gradient.
+    /// </summary>
+    private static (Tensor Grad, Tensor X, Tensor W, Tensor? Dx, Tensor? Dw, Tensor? Db) ConvGradBuffers(Tensor grad, Tensor input, Tensor weight, Tensor? bias)
+    {
+        var dtype = input.DType;
+        return ((grad.DType == dtype ? grad : grad.To(dtype)).Dense0(), input.Dense0(), weight.Dense0(),
+            input.RequiresGrad ? Uninitialized(input.shape, dtype, input) : null,
+            weight.RequiresGrad ? Uninitialized(weight.shape, dtype, weight) : null,
+            bias is { RequiresGrad: true } ? Uninitialized(bias.shape, dtype, bias) : null);
     }
 
     /// <summary>The same gradients as differentiable tensor ops (for <c>createGraph</c>).</summary>
@@ -110,7 +117,6 @@ public partial class Tensor
     private static Tensor MaxPool2x2(Tensor input, Tensor x, Tensor y, WindowGeometry g, bool relu = false)
     {
         var dtype = input.DType;
-        int planes = input.shape[0] * input.shape[1], plane = g.Height * g.Width;
         Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, null, relu);
         int[] s = input.shape;
         int yVersion = y.Version;
@@ -122,19 +128,29 @@ public partial class Tensor
                 y = Uninitialized(y.shape, dtype, x);
                 Backend.Of(x).MaxPool2d(x.Layout, g, y.Layout, null, relu);
             }
-            if (Autograd.IsGradEnabled) // differentiable: the winners as indices, and scatter-add (whose backward is a gather)
-            {
-                var indices = Uninitialized(y.shape, DType.Int64, x);
-                var values = Uninitialized(y.shape, dtype, x);
-                Backend.Of(x).MaxPool2d(x.Layout, g, values.Layout, indices.Layout);
-                var passed = relu ? grad * (y > 0) : grad; // ReLU's backward: no gradient where its output is not positive
-                return [Full([planes, plane], 0, dtype, grad).ScatterAdd(1, indices.View([planes, g.Positions]), passed.Reshape([planes, g.Positions])).View(s)];
-            }
+            if (Autograd.IsGradEnabled) return [ComposedPoolGrad(grad, x, y, g, relu)];
             var gd = (grad.DType == dtype ? grad : grad.To(dtype)).Dense();
             var dx = Uninitialized(s, dtype, gd);
             Backend.Of(name, gd, x, y).MaxPool2dRecomputedBackward(gd.Layout, x.Layout, y.Layout, g, dx.Layout, relu);
             return [dx];
         }, x);
+    }
+
+    /// <summary>
+    /// The 2×2 pool's input gradient as differentiable ops (for <c>createGraph</c>): the winners as indices, and scatter-add
+    /// (whose backward is a gather); with <paramref name="relu"/> no gradient passes where the output <paramref name="y"/> is
+    /// not positive (ReLU's backward).
+    /// </summary>
+    private static Tensor ComposedPoolGrad(Tensor grad, Tensor x, Tensor y, WindowGeometry g, bool relu)
+    {
+        var dtype = x.DType;
+        int[] s = x.shape;
+        int planes = s[0] * s[1], plane = g.Height * g.Width;
+        var indices = Uninitialized(y.shape, DType.Int64, x);
+        var values = Uninitialized(y.shape, dtype, x);
+        Backend.Of(x).MaxPool2d(x.Layout, g, values.Layout, indices.Layout);
+        var passed = relu ? grad * (y > 0) : grad;
+        return Full([planes, plane], 0, dtype, grad).ScatterAdd(1, indices.View([planes, g.Positions]), passed.Reshape([planes, g.Positions])).View(s);
     }
 
     /// <summary>This tensor if it is contiguous from offset 0 of its storage, else a copy that is (the primitive's contract).</summary>

@@ -84,6 +84,65 @@ public class SequentialRewriteTests
         for (int i = 0; i < written.Length; i++) Assert.Equal(written[i], swapped[i]);
     }
 
+    public static TheoryData<string, DType> ConvCases() => new()
+    {
+        { "first layer (input without grad)", DType.Float32 },
+        { "first layer (input without grad)", DType.Float64 },
+        { "input with grad", DType.Float32 },
+        { "input with grad", DType.Float64 },
+        { "groups, no bias, odd sizes, one image", DType.Float32 },
+        { "few channels (composed backward)", DType.Float32 },
+        { "3x3 pool (separate nodes)", DType.Float32 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void ConvReluPoolIsUnchangedBitForBit(string name, DType dtype)
+    {
+        var (shape, net) = name switch
+        {
+            "groups, no bias, odd sizes, one image" => (new[] { 1, 4, 7, 10 }, (Func<Sequential>)(() => new Sequential(
+                new Conv2d(4, 8, 3, padding: 1, groups: 2, hasBias: false, generator: new Generator(11), dtype: dtype), new Relu(), new MaxPool2d(2)))),
+            "few channels (composed backward)" => (new[] { 2, 1, 6, 8 }, () => new Sequential(
+                new Conv2d(1, 2, 3, padding: 1, generator: new Generator(12), dtype: dtype), new Relu(), new MaxPool2d(2))),
+            "3x3 pool (separate nodes)" => (new[] { 2, 3, 9, 9 }, () => new Sequential(
+                new Conv2d(3, 8, 3, padding: 1, generator: new Generator(13), dtype: dtype), new Relu(), new MaxPool2d(3, stride: 2))),
+            _ => (new[] { 3, name.StartsWith("first") ? 1 : 5, 10, 12 }, () => new Sequential(
+                new Conv2d(name.StartsWith("first") ? 1 : 5, 16, 3, padding: 1, generator: new Generator(14), dtype: dtype), new Relu(), new MaxPool2d(2))),
+        };
+        bool inputGrad = !name.StartsWith("first");
+        var x = Tensor.Randn(shape, new Generator(15), dtype);
+        (long[] Out, long[][] Grads) Run(Sequential m)
+        {
+            var xi = inputGrad ? x.Detach().RequiresGrad_() : x;
+            var y = m.Forward(xi);
+            (y * Tensor.Randn(y.Shape, new Generator(16), dtype)).Sum().Backward();
+            var grads = m.Parameters().Select(p => p.Grad!).Concat(inputGrad ? [xi.Grad!] : []).Select(g => Bits(g.To(DType.Float64).ToArray<double>())).ToArray();
+            return (Bits(y.To(DType.Float64).ToArray<double>()), grads);
+        }
+        var fused = net();
+        var node = fused.Forward(x).GradFn!.Name;
+        Assert.Equal(name.StartsWith("3x3") ? "ReluBackward" : "ConvolutionReluMaxPool2DBackward", node.TrimEnd('0'));
+        var a = Run(fused);
+        var b = Run(WithWritten(net()));
+        Assert.Equal(b.Out, a.Out);
+        Assert.Equal(b.Grads.Length, a.Grads.Length);
+        for (int i = 0; i < a.Grads.Length; i++) Assert.Equal(b.Grads[i], a.Grads[i]);
+    }
+
+    [Fact]
+    public void FusedConvReluPoolPassesGradCheck()
+    {
+        var conv = new Conv2d(2, 3, 3, padding: 1, generator: new Generator(17), dtype: DType.Float64);
+        var net = new Sequential(conv, new Relu(), new MaxPool2d(2));
+        var x = Tensor.Randn([2, 2, 4, 6], new Generator(18), DType.Float64).RequiresGrad_();
+        Assert.Equal("ConvolutionReluMaxPool2DBackward", net.Forward(x).GradFn!.Name);
+        Assert.True(GradCheck.Check(i => net.Forward(i[0]), [x]));
+        Assert.True(GradCheck.CheckSecondOrder(i => net.Forward(i[0]), [x]));
+        Assert.True(GradCheck.Check(i => Functional.MaxPool2d(Functional.Conv2d(x, i[0], i[1], padding: 1).Relu(), 2),
+            [conv.Weight.Detach().RequiresGrad_(), conv.Bias!.Detach().RequiresGrad_()]));
+    }
+
     [Fact]
     public void GraphShowsTheOrderThatRan()
     {

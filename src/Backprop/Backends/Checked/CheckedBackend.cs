@@ -192,6 +192,13 @@ internal sealed class CheckedBackend : IBackend
         Cpu.MaxPool2dBackward(in grad, in indices, in g, in inputGrad);
     }
 
+    public void Conv2dReluMaxPoolBackward(in TensorView gradPooled, in TensorView convOutput, in TensorView pooled, in WindowGeometry pool,
+        in TensorView input, in TensorView weight, in WindowGeometry g, int groups, TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.Conv2dReluMaxPoolBackward(in gradPooled, in convOutput, in pooled, in pool, in input, in weight, in g, groups, inputGrad, weightGrad, biasGrad);
+    }
+
     public void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad, bool relu = false)
     {
         using var _ = BackendGuard.Enter();

@@ -1,4 +1,5 @@
 using Backprop.Kernels;
+using Backprop.Kernels.Gemm;
 
 namespace Backprop.Backends.Cpu;
 
@@ -56,9 +57,23 @@ internal sealed partial class CpuBackend
     }
 
     public void Conv2dBackward(in TensorView grad, in TensorView input, in TensorView weight, in WindowGeometry g, int groups,
-        TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad)
+        TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad) =>
+        Conv2dBackward(grad, input, weight, g, groups, inputGrad, weightGrad, biasGrad, null);
+
+    /// <summary>True when the convolution's backward runs the implicit passes (what a pooled gradient can feed image by image).</summary>
+    private static bool ImplicitBackward(in WindowGeometry g, int groups, int cout, bool inputGrad, out GemmPath path)
     {
-        TensorView gd = Whole(grad), x = Whole(input), w = Whole(weight);
+        path = default;
+        if (ImplicitConvPasses.ResolvePath(g, cout) is not { } p || inputGrad && cout / groups * g.KernelH * g.KernelW < ImplicitConvPasses.MinForwardRows) return false;
+        path = p;
+        return true;
+    }
+
+    /// <summary><see cref="Conv2dBackward(in TensorView, in TensorView, in TensorView, in WindowGeometry, int, TensorView?, TensorView?, TensorView?)"/>, with the output gradient made image by image from <paramref name="pooled"/> when given (implicit passes only).</summary>
+    private void Conv2dBackward(in TensorView grad, in TensorView input, in TensorView weight, in WindowGeometry g, int groups,
+        TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad, PooledGrad? pooled)
+    {
+        TensorView gd = pooled is null ? Whole(grad) : grad, x = Whole(input), w = Whole(weight);
         var geometry = g;
         var dtype = x.DType;
         int n = input.Shape[0], cout = weight.Shape[0], wSize = weight.Numel;
@@ -67,10 +82,11 @@ internal sealed partial class CpuBackend
         // One weight and bias accumulator per part, summed after the pass (no locks, same result on every run).
         Storage? dwParts = weightGrad is null ? null : Storage.Allocate(Allocators.Cpu, dtype, parts * wSize);
         Storage? dbParts = biasGrad is null ? null : Storage.Allocate(Allocators.Cpu, dtype, parts * cout);
-        if (ImplicitConvPasses.ResolvePath(g, weight.Shape[0]) is { } path && (inputGrad is null || cout / groups * g.KernelH * g.KernelW >= ImplicitConvPasses.MinForwardRows))
-            ImplicitConv2dBackward(path, gd, x, w, geometry, groups, parts, dx, dwParts, dbParts); // overwrites dx
+        if (ImplicitBackward(g, groups, cout, inputGrad is not null, out var path))
+            ImplicitConv2dBackward(path, gd, x, w, geometry, groups, parts, dx, dwParts, dbParts, pooled); // overwrites dx
         else
         {
+            if (pooled is not null) throw new InvalidOperationException("internal: a pooled gradient feeds only the implicit convolution passes.");
             if (dx is { } zero) Fill(zero, 0); // col2im adds into it
             RunPerImage(n, 0, g, dtype, (scratch, offset, first, end, part) =>
             {

@@ -122,11 +122,16 @@ internal static unsafe class ImplicitConvPasses
     public static int InputGradScratchSize<T>(GemmPath path, in WindowGeometry g, int groups, int cout) where T : unmanaged =>
         ImplicitConvKernel.PaddedSize(Transposed(g, cout / groups), cout / groups, TileWidth<T>(path));
 
-    /// <summary>dx[n] = the input gradient of images [first, end) (overwritten); <paramref name="padded"/> must be zero when first used.</summary>
+    /// <summary>
+    /// dx[n] = the input gradient of images [first, end) (overwritten); <paramref name="padded"/> must be zero when first
+    /// used. Image n's output gradient starts at n·<paramref name="gradImageStride"/> of <paramref name="grad"/> (default
+    /// Cout·positions: the whole batch's gradient; 0 when <paramref name="grad"/> holds just the one image).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputGrad<T>(GemmPath path, T[] grad, T[] packedFlipped, T[] dx, Span<T> padded, in WindowGeometry g, int groups, int cout, int first, int end)
-        where T : unmanaged, INumber<T>
+    public static void InputGrad<T>(GemmPath path, T[] grad, T[] packedFlipped, T[] dx, Span<T> padded, in WindowGeometry g, int groups, int cout, int first, int end,
+        int gradImageStride = -1) where T : unmanaged, INumber<T>
     {
+        long imageStride = gradImageStride < 0 ? (long)cout * g.Positions : gradImageStride;
         int cin = g.Channels / groups, perGroup = cout / groups, flippedRows = perGroup * g.KernelH * g.KernelW;
         int block = Strips(path, cin) * flippedRows * ImplicitConvKernel.TileRows(path), positions = g.Positions, plane = g.Height * g.Width;
         var t = Transposed(g, perGroup);
@@ -137,7 +142,7 @@ internal static unsafe class ImplicitConvPasses
             for (int n = first; n < end; n++)
                 for (int gi = 0; gi < groups; gi++)
                 {
-                    ImplicitConvKernel.PaddedImage<T>(new ReadOnlySpan<T>(pg + ((long)n * cout + gi * perGroup) * positions, perGroup * positions), t, perGroup, padded);
+                    ImplicitConvKernel.PaddedImage<T>(new ReadOnlySpan<T>(pg + n * imageStride + (long)gi * perGroup * positions, perGroup * positions), t, perGroup, padded);
                     RunForward(path, pw + (long)gi * block, cin, flippedRows, offsets, pp, t, null, pdx + ((long)n * g.Channels + gi * cin) * plane);
                 }
         System.Buffers.ArrayPool<int>.Shared.Return(offsetArray);
@@ -158,14 +163,17 @@ internal static unsafe class ImplicitConvPasses
     /// dw[dwOffset..] += the weight gradient of images [first, end), and db[dbOffset..] += the bias gradient when
     /// <paramref name="db"/> is given (summed from the packed gᵀ while it is in cache). <paramref name="padded"/> and
     /// <paramref name="accumulator"/> must be zero when first used; <paramref name="packedGrad"/> is overwritten.
+    /// <paramref name="gradImageStride"/> is <see cref="InputGrad{T}"/>'s. Without <paramref name="flush"/> the sums stay
+    /// in the accumulator (later calls add to them) until <see cref="FlushWeightGrad{T}"/> adds them to dw and db.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightGrad<T>(GemmPath path, T[] x, T[] grad, T[] dw, int dwOffset, T[]? db, int dbOffset, Span<T> padded, Span<T> packedGrad, Span<T> accumulator,
-        in WindowGeometry g, int groups, int cout, int first, int end) where T : unmanaged, INumber<T>
+        in WindowGeometry g, int groups, int cout, int first, int end, int gradImageStride = -1, bool flush = true) where T : unmanaged, INumber<T>
     {
         int nr = TileWidth<T>(path), cin = g.Channels / groups, perGroup = cout / groups, rows = cin * g.KernelH * g.KernelW;
         int ld = (perGroup + nr - 1) / nr * nr, biasRow = AccumulatorRows(path, rows) - 1, accBlock = (biasRow + 1) * ld;
         int plane = g.Height * g.Width, positions = g.Positions;
+        long imageStride = gradImageStride < 0 ? (long)cout * positions : gradImageStride;
         var offsetArray = System.Buffers.ArrayPool<int>.Shared.Rent(rows);
         ImplicitConvKernel.Offsets(g, cin, offsetArray);
         fixed (int* offsets = offsetArray)
@@ -175,20 +183,29 @@ internal static unsafe class ImplicitConvPasses
                 for (int gi = 0; gi < groups; gi++)
                 {
                     ImplicitConvKernel.PaddedImage<T>(new ReadOnlySpan<T>(px + ((long)n * g.Channels + gi * cin) * plane, cin * plane), g, cin, padded);
-                    ImplicitConvKernel.PackTransposed(pg + ((long)n * cout + gi * perGroup) * positions, perGroup, positions, nr, pk);
+                    ImplicitConvKernel.PackTransposed(pg + n * imageStride + (long)gi * perGroup * positions, perGroup, positions, nr, pk);
                     RunWeightGrad(path, pp, offsets, rows, pk, perGroup, g, pa + (long)gi * accBlock, ld);
                     if (db is not null) RunPositionSums(path, pk, positions, ld / nr, pa + (long)gi * accBlock + (long)biasRow * ld);
                 }
-            if (db is not null)
-                for (int gi = 0; gi < groups; gi++)
-                    for (int co = 0; co < perGroup; co++)
-                        db[dbOffset + gi * perGroup + co] += pa[(long)gi * accBlock + (long)biasRow * ld + co];
-            for (int gi = 0; gi < groups; gi++)
-                for (int co = 0; co < perGroup; co++)
-                    for (int p = 0; p < rows; p++)
-                        dw[dwOffset + (gi * perGroup + co) * rows + p] += pa[(long)gi * accBlock + p * ld + co];
         }
         System.Buffers.ArrayPool<int>.Shared.Return(offsetArray);
+        if (flush) FlushWeightGrad(path, dw, dwOffset, db, dbOffset, accumulator, g, groups, cout);
+    }
+
+    /// <summary>Adds <see cref="WeightGrad{T}"/>'s accumulated sums (transposed, with the bias row) to dw and, when given, db.</summary>
+    public static void FlushWeightGrad<T>(GemmPath path, T[] dw, int dwOffset, T[]? db, int dbOffset, ReadOnlySpan<T> accumulator, in WindowGeometry g, int groups, int cout)
+        where T : unmanaged, INumber<T>
+    {
+        int nr = TileWidth<T>(path), perGroup = cout / groups, rows = g.Channels / groups * g.KernelH * g.KernelW;
+        int ld = (perGroup + nr - 1) / nr * nr, biasRow = AccumulatorRows(path, rows) - 1, accBlock = (biasRow + 1) * ld;
+        if (db is not null)
+            for (int gi = 0; gi < groups; gi++)
+                for (int co = 0; co < perGroup; co++)
+                    db[dbOffset + gi * perGroup + co] += accumulator[gi * accBlock + biasRow * ld + co];
+        for (int gi = 0; gi < groups; gi++)
+            for (int co = 0; co < perGroup; co++)
+                for (int p = 0; p < rows; p++)
+                    dw[dwOffset + (gi * perGroup + co) * rows + p] += accumulator[gi * accBlock + p * ld + co];
     }
 
     private static int Strips(GemmPath path, int count) => (count + ImplicitConvKernel.TileRows(path) - 1) / ImplicitConvKernel.TileRows(path);

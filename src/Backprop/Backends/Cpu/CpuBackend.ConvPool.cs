@@ -1,0 +1,21 @@
+using Backprop.Kernels;
+
+namespace Backprop.Backends.Cpu;
+
+/// <summary>The backward of a convolution followed by a ReLU'd 2×2 max-pool, without the full-size output gradient.</summary>
+internal sealed partial class CpuBackend
+{
+    public void Conv2dReluMaxPoolBackward(in TensorView gradPooled, in TensorView convOutput, in TensorView pooled, in WindowGeometry pool,
+        in TensorView input, in TensorView weight, in WindowGeometry g, int groups, TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad)
+    {
+        if (MaxPool2x2Kernels.Fits(pool) && ImplicitBackward(g, groups, weight.Shape[0], inputGrad is not null, out _))
+        {
+            // Each image's output gradient is made in a per-part scratch right before the convolution's passes read it.
+            Conv2dBackward(default, input, weight, g, groups, inputGrad, weightGrad, biasGrad, new PooledGrad(gradPooled, convOutput, pooled, pool));
+            return;
+        }
+        var dense = Scratch(convOutput.DType, convOutput.Shape);
+        MaxPool2dRecomputedBackward(gradPooled, convOutput, pooled, pool, dense, relu: true);
+        Conv2dBackward(dense, input, weight, g, groups, inputGrad, weightGrad, biasGrad);
+    }
+}
