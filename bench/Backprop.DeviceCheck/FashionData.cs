@@ -44,21 +44,32 @@ internal sealed record FashionData(Tensor TrainX, Tensor TrainY, Tensor TestX, T
         return correct / (double)labels.Length;
     }
 
+    private static Backends.Allocator? target;
+
     /// <summary>
     /// The device the training and speed steps compare with the CPU: CUDA device 0, or what <c>BACKPROP_CHECK_DEVICE</c>
-    /// names (<c>cpu</c> runs the steps' code without a GPU, a smoke test of this program).
+    /// names (<c>cpu</c> runs the steps' code without a GPU, a smoke test of this program); tests may set an emulated one.
     /// </summary>
-    public static Device Target { get; } = Environment.GetEnvironmentVariable("BACKPROP_CHECK_DEVICE") is { Length: > 0 } d ? Device.Parse(d) : Device.Cuda(0);
-
-    /// <summary>Throws saying why when <see cref="Target"/> is CUDA and CUDA is unusable here.</summary>
-    public static void RequireTarget()
+    internal static Backends.Allocator Target
     {
-        if (Target.Kind == DeviceKind.Cuda && !Cuda.IsAvailable) throw new NotSupportedException(Cuda.UnavailableReason);
+        get => target ??= Open(Environment.GetEnvironmentVariable("BACKPROP_CHECK_DEVICE") is { Length: > 0 } d ? Device.Parse(d) : Device.Cuda(0));
+        set => target = value;
     }
+
+    private static Backends.Allocator Open(Device device) =>
+        device.Kind == DeviceKind.Cuda && !Cuda.IsAvailable ? throw new NotSupportedException(Cuda.UnavailableReason) : Backends.Allocators.For(device, "DeviceCheck");
+
+    /// <summary>Whether the target is a CUDA device (full sizes) rather than the CPU (a smoke test's small ones).</summary>
+    public static bool OnCuda => Target.Device.Kind == DeviceKind.Cuda;
+
+    /// <summary>Opens the target, throwing saying why when it is CUDA and CUDA is unusable here.</summary>
+    public static void RequireTarget() => _ = Target;
 
     /// <summary>Waits for the target device's queued work (nothing to wait for on the CPU).</summary>
     public static void Synchronize()
     {
-        if (Target.Kind == DeviceKind.Cuda) Cuda.Synchronize();
+        if (Target is not Backends.Cuda.CudaAllocator cuda) return;
+        cuda.Cuda.MakeCurrent();
+        cuda.Cuda.Driver.SynchronizeStream(cuda.Cuda.Stream);
     }
 }

@@ -22,7 +22,7 @@ internal static class Speed
         FashionData.RequireTarget();
         int epochs = int.TryParse(Environment.GetEnvironmentVariable("BACKPROP_SPEED_EPOCHS"), out var e) && e > 0 ? e : 2;
         int failures = 0;
-        int size = FashionData.Target.Kind == DeviceKind.Cuda ? 4096 : 512;
+        int size = FashionData.OnCuda ? 4096 : 512;
         failures += Guard("sgemm", () => { Sgemm(size, tf32: false); Sgemm(size, tf32: true); });
         failures += Guard("tiny_step", TinyStep);
         var data = FashionData.Load();
@@ -49,7 +49,7 @@ internal static class Speed
 
     private static void Sgemm(int n, bool tf32)
     {
-        var cuda = FashionData.Target.Kind == DeviceKind.Cuda ? CudaAllocator.For(FashionData.Target, "speed") : null;
+        var cuda = FashionData.Target as CudaAllocator;
         if (cuda is null && tf32) return;
         cuda?.Cuda.Blas.SetTf32(tf32);
         try
@@ -88,7 +88,7 @@ internal static class Speed
         }
         for (int i = 0; i < 1000; i++) Step();
         FashionData.Synchronize();
-        int n = FashionData.Target.Kind == DeviceKind.Cuda ? 5000 : 500;
+        int n = FashionData.OnCuda ? 5000 : 500;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < n; i++) Step();
         FashionData.Synchronize();

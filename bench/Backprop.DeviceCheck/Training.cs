@@ -106,7 +106,7 @@ internal static class Training
             Tensor.Randn([3], g, DType.Float64).To(cuda).RequiresGrad_(),
         ];
         bool ok = GradCheck.Check(xs => Tensor.Linear(xs[0], xs[1], xs[2]).Tanh().Softmax(1) * 1.5, inputs);
-        Console.WriteLine($"  {(ok ? "ok  " : "FAIL")} gradcheck Float64 on {FashionData.Target} (linear, tanh, softmax)");
+        Console.WriteLine($"  {(ok ? "ok  " : "FAIL")} gradcheck Float64 on {FashionData.Target.Device} (linear, tanh, softmax)");
         return ok;
     }
 }
