@@ -6,7 +6,8 @@
 #                                machine has them (the GPU machine may not); about 51 MB: with the 5 MB tree, under the
 #                                64 MiB a device run may carry
 #   bench/gpu_check.sh run       on the GPU machine (no .NET needed): compile every kernel printing all NVRTC logs, run
-#                                each parity group in a child process, print the SGEMM figures, train the MLP and the CNN
+#                                each parity group in a child process, print the SGEMM figures, compare ops' forward and
+#                                backward through the public API with the CPU, train the MLP and the CNN
 #                                a few hundred steps on the CPU and on CUDA and compare, then the speed figures as the
 #                                peer's JSON lines (../shared/peers/torch_gpu_bench.py); the log also goes to
 #                                $OUT/gpu_check.log when $OUT is set, its JSON lines to $OUT/gpu_figures.jsonl. Exit 0
