@@ -45,9 +45,9 @@ internal static class OpParity
         new("max_pool", x => Functional.MaxPool2d(x[0], 2), [[2, 3, 8, 8]]),
         new("max_pool_3x3", x => Functional.MaxPool2d(x[0], 3, stride: 2, padding: 1), [[2, 3, 9, 9]]),
         new("layer_norm", x => Functional.LayerNorm(x[0], [16], x[1], x[2]), [[6, 16], [16], [16]], Reordered: true),
-        new("index_select", x => x[0].IndexSelect(0, Tensor.FromArray(new long[] { 3, 0, 3, 5 }).To(x[0].Device)), [[6, 7]]),
-        new("gather", x => x[0].Gather(1, Tensor.FromArray(new long[] { 0, 2, 1, 2, 0, 0 }, [3, 2]).To(x[0].Device)), [[3, 5]]),
-        new("cross_entropy", x => Functional.CrossEntropy(x[0], Tensor.FromArray(new long[] { 1, 0, 4, 2, 2, 3 }).To(x[0].Device)), [[6, 5]], Reordered: true),
+        new("index_select", x => x[0].IndexSelect(0, Tensor.FromArray(new long[] { 3, 0, 3, 5 }).To(x[0].Storage.Allocator)), [[6, 7]]),
+        new("gather", x => x[0].Gather(1, Tensor.FromArray(new long[] { 0, 2, 1, 2, 0, 0 }, [3, 2]).To(x[0].Storage.Allocator)), [[3, 5]]),
+        new("cross_entropy", x => Functional.CrossEntropy(x[0], Tensor.FromArray(new long[] { 1, 0, 4, 2, 2, 3 }).To(x[0].Storage.Allocator)), [[6, 5]], Reordered: true),
         new("mse", x => Functional.MseLoss(x[0], x[1]), [[6, 5], [6, 5]], Reordered: true),
     ];
 
@@ -93,7 +93,7 @@ internal static class OpParity
     {
         var leaves = inputs.Select(t => t.Detach().RequiresGrad_()).ToArray();
         var y = op(leaves);
-        var w = Tensor.Randn(y.Shape, new Generator(7), y.DType).To(y.Device);
+        var w = Tensor.Randn(y.Shape, new Generator(7), y.DType).To(y.Storage.Allocator);
         (y * w).Sum().Backward();
         return (y.ToArray<double>(), leaves.Select(l => l.Grad is { } g ? g.ToArray<double>() : []).ToArray());
     }

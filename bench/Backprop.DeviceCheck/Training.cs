@@ -19,7 +19,7 @@ internal static class Training
         FashionData.RequireTarget();
         var data = FashionData.Load();
         int failures = 0;
-        foreach (var dtype in model == "cnn" ? [DType.Float32] : new[] { DType.Float32, DType.Float64 })
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
             failures += Guarded($"{model} {dtype}", () => Track(model, dtype, data));
         if (model == "mlp") failures += Guarded("gradcheck Float64", GradCheckOnGpu);
         return failures == 0 ? 0 : 1;
@@ -75,8 +75,11 @@ internal static class Training
             var (a, b) = (pc.ToArray<double>(), pg.ToArray<double>());
             for (int i = 0; i < a.Length; i++) worstParam = Math.Max(worstParam, Math.Abs(a[i] - b[i]));
         }
-        // Float32: cuBLAS and the CPU sum in different orders, and Adam's normalised steps carry the rounding on.
-        var (lossTol, paramTol) = dtype == DType.Float64 ? (1e-9, 1e-7) : (1e-3, 1e-2);
+        // Float32: cuBLAS and the CPU sum in different orders, and Adam's normalised steps carry the rounding on; in the CNN a
+        // max-pool window whose two largest inputs differ by a rounding error can pick the other winner, and the runs then
+        // drift apart (on the kernel emulator: MLP 3.6e-7 / 5.5e-6, CNN 3.9e-2 / 4.1e-2 after 200 steps, while Float64
+        // tracks to 1e-15 / 1e-14 in both), so the Float32 CNN is held to "tracks", Float64 to the arithmetic.
+        var (lossTol, paramTol) = dtype == DType.Float64 ? (1e-9, 1e-7) : model == "mlp" ? (1e-3, 1e-2) : (0.1, 0.1);
         bool pass = worstLoss <= lossTol && worstParam <= paramTol;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"work\": \"parity_{model}_{(dtype == DType.Float64 ? "f64" : "f32")}\", \"steps\": {steps}, \"batch\": {batch}, \"final_loss_cpu\": {lastCpu:G9}, " +
