@@ -160,6 +160,13 @@ internal interface IBackend
     void MaxPool2dRecomputedBackward(in TensorView grad, in TensorView input, in TensorView output, in WindowGeometry g, in TensorView inputGrad, bool relu = false);
 
     /// <summary>
+    /// <see cref="Conv2d"/> into <paramref name="convOutput"/>, then <see cref="MaxPool2d"/> with <c>relu</c> over the 2×2
+    /// window <paramref name="pool"/> into <paramref name="pooled"/> (a backend may pool each image while it is in cache).
+    /// </summary>
+    void Conv2dReluMaxPool(in TensorView input, in TensorView weight, TensorView? bias, in WindowGeometry g, int groups, in TensorView convOutput,
+        in WindowGeometry pool, in TensorView pooled);
+
+    /// <summary>
     /// The gradients of y = conv2d(input, weight) (+ bias) followed by pooled = ReLU(max-pool(y)) over the 2×2 window
     /// <paramref name="pool"/> (<see cref="MaxPool2d"/> with <c>relu</c>), from the pooled output's gradient: the same as
     /// <see cref="MaxPool2dRecomputedBackward"/> (with <c>relu</c>) into y's gradient followed by <see cref="Conv2dBackward"/>,

@@ -15,10 +15,16 @@ public partial class Tensor
     internal static Tensor Conv2dReluMaxPoolOp(Tensor input, Tensor weight, Tensor? bias, WindowGeometry g, int groups, WindowGeometry pool)
     {
         if (!pool.Tiles2x2) return MaxPool2dReluOp(Conv2dOp(input, weight, bias, g, groups), pool);
-        Tensor y;
-        using (Autograd.NoGrad()) y = Conv2dOp(input, weight, bias, g, groups);
-        var pooled = Uninitialized([y.shape[0], y.shape[1], pool.OutH, pool.OutW], y.DType, y);
-        Backend.Of(y).MaxPool2d(y.Layout, pool, pooled.Layout, null, relu: true);
+        var dtype = input.DType;
+        if (!dtype.IsFloatingPoint()) throw NotFloat("Conv2d", dtype);
+        if (weight.DType != dtype || (bias is not null && bias.DType != dtype)) return MaxPool2dReluOp(Conv2dOp(input, weight, bias, g, groups), pool); // its error
+        var x = input.Dense0();
+        var w = weight.Dense0();
+        var b = bias?.Dense0();
+        var y = Uninitialized([x.shape[0], w.shape[0], g.OutH, g.OutW], dtype, input);
+        var pooled = Uninitialized([y.shape[0], y.shape[1], pool.OutH, pool.OutW], dtype, input);
+        var backend = b is null ? Backend.Of("Conv2d", x, w) : Backend.Of("Conv2d", x, w, b);
+        backend.Conv2dReluMaxPool(x.Layout, w.Layout, b?.Layout, g, groups, y.Layout, pool, pooled.Layout);
         int pooledVersion = pooled.Version;
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Node.Record(pooled, "ConvolutionReluMaxPool2DBackward", inputs, grad =>
@@ -30,8 +36,8 @@ public partial class Tensor
             }
             if (Autograd.IsGradEnabled) // differentiable: the pool's and the convolution's composed rules, one after the other
                 return ComposedConvGrad(ComposedPoolGrad(grad, y, pooled, pool, relu: true), input, weight, bias, g, groups);
-            var (gd, x, w, dx, dw, db) = ConvGradBuffers(grad, input, weight, bias);
-            Backend.Of("ConvolutionReluMaxPool2DBackward", gd, x, w).Conv2dReluMaxPoolBackward(gd.Layout, y.Layout, pooled.Layout, pool, x.Layout, w.Layout, g, groups,
+            var (gd, xd, wd, dx, dw, db) = ConvGradBuffers(grad, input, weight, bias);
+            Backend.Of("ConvolutionReluMaxPool2DBackward", gd, xd, wd).Conv2dReluMaxPoolBackward(gd.Layout, y.Layout, pooled.Layout, pool, xd.Layout, wd.Layout, g, groups,
                 dx?.Layout, dw?.Layout, db?.Layout);
             return [dx, dw, .. bias is null ? System.Array.Empty<Tensor?>() : [db]];
         }, input, weight);

@@ -192,6 +192,13 @@ internal sealed class CheckedBackend : IBackend
         Cpu.MaxPool2dBackward(in grad, in indices, in g, in inputGrad);
     }
 
+    public void Conv2dReluMaxPool(in TensorView input, in TensorView weight, TensorView? bias, in WindowGeometry g, int groups, in TensorView convOutput,
+        in WindowGeometry pool, in TensorView pooled)
+    {
+        using var _ = BackendGuard.Enter();
+        Cpu.Conv2dReluMaxPool(in input, in weight, bias, in g, groups, in convOutput, in pool, in pooled);
+    }
+
     public void Conv2dReluMaxPoolBackward(in TensorView gradPooled, in TensorView convOutput, in TensorView pooled, in WindowGeometry pool,
         in TensorView input, in TensorView weight, in WindowGeometry g, int groups, TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad)
     {

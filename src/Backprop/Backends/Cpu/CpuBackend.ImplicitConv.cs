@@ -11,14 +11,19 @@ namespace Backprop.Backends.Cpu;
 /// </summary>
 internal sealed partial class CpuBackend
 {
-    private static void ImplicitConv2d(GemmPath path, TensorView x, TensorView w, TensorView? b, WindowGeometry g, int groups, TensorView y)
+    /// <summary>
+    /// The forward pass; with <paramref name="pool"/> each image's output is then max-pooled (2×2, ReLU'd) into
+    /// <paramref name="pooled"/> right after it is computed, while it is in cache.
+    /// </summary>
+    private static void ImplicitConv2d(GemmPath path, TensorView x, TensorView w, TensorView? b, WindowGeometry g, int groups, TensorView y,
+        WindowGeometry? pool = null, TensorView pooled = default)
     {
         int n = x.Shape[0], cout = w.Shape[0];
         int parts = PartsFor(n, (long)n * cout * (g.Rows / groups) * g.Positions);
         if (x.DType == DType.Float32) Run<float>();
         else Run<double>();
 
-        void Run<T>() where T : unmanaged, INumber<T>
+        void Run<T>() where T : unmanaged, INumber<T>, IFloatingPointIeee754<T>
         {
             T[]? packed = null; // the few-rows kernel reads W as it is
             if (!ImplicitConvPasses.FewRows(path, g, groups, Unsafe.SizeOf<T>()))
@@ -30,8 +35,22 @@ internal sealed partial class CpuBackend
             var scratch = (T[])Storage.Allocate(Allocators.Cpu, x.DType, parts * size).Data; // zero: the padding borders
             T[] xs = Array<T>(x), ys = Array<T>(y);
             T[]? bs = b is { } bv ? Array<T>(bv) : null;
+            if (pool is not { } pg)
+            {
+                ForParts(parts, n, (part, first, end) =>
+                    ImplicitConvPasses.Forward(path, xs, Array<T>(w), packed, bs, ys, scratch.AsSpan(part * size, size), g, groups, cout, first, end));
+                return;
+            }
+            T[] ps = Array<T>(pooled);
+            int plane = cout * g.Positions, pooledPlane = cout * pg.Positions;
             ForParts(parts, n, (part, first, end) =>
-                ImplicitConvPasses.Forward(path, xs, Array<T>(w), packed, bs, ys, scratch.AsSpan(part * size, size), g, groups, cout, first, end));
+            {
+                for (int i = first; i < end; i++)
+                {
+                    ImplicitConvPasses.Forward(path, xs, Array<T>(w), packed, bs, ys, scratch.AsSpan(part * size, size), g, groups, cout, i, i + 1);
+                    MaxPool2x2Kernels.Forward<T>(ys.AsSpan(i * plane, plane), pg, ps.AsSpan(i * pooledPlane, pooledPlane), 0, cout, relu: true);
+                }
+            });
         }
     }
 

@@ -39,8 +39,7 @@ internal sealed partial class CpuBackend
         TensorView x = Whole(input), w = Whole(weight), y = Whole(output);
         TensorView? b = bias is { } bv ? Whole(bv) : null;
         var geometry = g;
-        if (ImplicitConvPasses.ResolvePath(g, weight.Shape[0]) is { } path
-            && (g.Rows / groups >= ImplicitConvPasses.MinForwardRows || ImplicitConvPasses.FewRows(path, g, groups, input.DType.ElementSize())))
+        if (ImplicitForward(g, groups, weight.Shape[0], input.DType, out var path))
         {
             ImplicitConv2d(path, x, w, b, geometry, groups, y);
             return;
@@ -59,6 +58,16 @@ internal sealed partial class CpuBackend
     public void Conv2dBackward(in TensorView grad, in TensorView input, in TensorView weight, in WindowGeometry g, int groups,
         TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad) =>
         Conv2dBackward(grad, input, weight, g, groups, inputGrad, weightGrad, biasGrad, null);
+
+    /// <summary>True when the convolution's forward runs the implicit pass (on <paramref name="path"/>).</summary>
+    private static bool ImplicitForward(in WindowGeometry g, int groups, int cout, DType dtype, out GemmPath path)
+    {
+        path = default;
+        if (ImplicitConvPasses.ResolvePath(g, cout) is not { } p
+            || g.Rows / groups < ImplicitConvPasses.MinForwardRows && !ImplicitConvPasses.FewRows(p, g, groups, dtype.ElementSize())) return false;
+        path = p;
+        return true;
+    }
 
     /// <summary>True when the convolution's backward runs the implicit passes (what a pooled gradient can feed image by image).</summary>
     private static bool ImplicitBackward(in WindowGeometry g, int groups, int cout, bool inputGrad, out GemmPath path)

@@ -1,8 +1,15 @@
 namespace Backprop.Backends.Cuda;
 
-/// <summary>A convolution's backward from a ReLU'd max-pool's gradient, composed: the pool's backward, then the convolution's.</summary>
+/// <summary>A convolution followed by a ReLU'd max-pool, composed: forward the convolution then the pool, backward the pool's then the convolution's.</summary>
 internal sealed partial class CudaBackend
 {
+    public void Conv2dReluMaxPool(in TensorView input, in TensorView weight, TensorView? bias, in WindowGeometry g, int groups, in TensorView convOutput,
+        in WindowGeometry pool, in TensorView pooled)
+    {
+        Conv2d(input, weight, bias, g, groups, convOutput);
+        MaxPool2d(convOutput, pool, pooled, null, relu: true);
+    }
+
     public void Conv2dReluMaxPoolBackward(in TensorView gradPooled, in TensorView convOutput, in TensorView pooled, in WindowGeometry pool,
         in TensorView input, in TensorView weight, in WindowGeometry g, int groups, TensorView? inputGrad, TensorView? weightGrad, TensorView? biasGrad)
     {
