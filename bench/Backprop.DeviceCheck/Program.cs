@@ -6,7 +6,10 @@ namespace Backprop.DeviceCheck;
 /// <summary>
 /// Runs on a GPU machine: <c>compile</c> compiles every kernel module for the device and prints every NVRTC log, then
 /// looks up every kernel; each parity group then runs in a child process (<c>group NAME</c>), so a bad memory access in
-/// one group does not hide the others; <c>figures</c> prints the SGEMM throughput. With no argument it runs all of these.
+/// one group does not hide the others; <c>figures</c> prints the SGEMM throughput; <c>ops</c> compares ops' forward and
+/// backward through the public API with the CPU; <c>train mlp|cnn</c> trains each model a
+/// few hundred steps on the CPU and on CUDA through the public API and compares; <c>speed</c> prints the speed
+/// figures as the peer's JSON lines. With no argument it runs all of these, each in a child process.
 /// Exit code 0 only when every step passed.
 /// </summary>
 internal static class Program
@@ -21,6 +24,9 @@ internal static class Program
                 ["compile"] => Compile(),
                 ["group", var name] => RunGroup(name),
                 ["figures"] => Figures.Run(),
+                ["ops"] => OpParity.Run(),
+                ["train", var model] => Training.Run(model),
+                ["speed"] => Speed.Run(),
                 _ => Usage(),
             };
         }
@@ -33,7 +39,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: Backprop.DeviceCheck [compile | group NAME | figures]; groups: " + string.Join(", ", Groups.Names));
+        Console.Error.WriteLine("usage: Backprop.DeviceCheck [compile | group NAME | figures | ops | train mlp|cnn | speed]; groups: " + string.Join(", ", Groups.Names));
         return 2;
     }
 
@@ -41,7 +47,8 @@ internal static class Program
     {
         int failed = 0;
         var steps = new List<(string Step, int Code, double Seconds)>();
-        foreach (var step in new[] { new[] { "compile" } }.Concat(Groups.Names.Select(g => new[] { "group", g })).Append(["figures"]))
+        foreach (var step in new[] { new[] { "compile" } }.Concat(Groups.Names.Select(g => new[] { "group", g })).Append(["figures"])
+            .Append(["ops"]).Concat(Training.Models.Select(m => new[] { "train", m })).Append(["speed"]))
         {
             var watch = Stopwatch.StartNew();
             int code = Child(step);

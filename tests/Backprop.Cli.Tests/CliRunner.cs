@@ -21,10 +21,14 @@ internal static class CliRunner
     }
 
     /// <summary>Runs <c>dotnet Backprop.Cli.dll ARGS</c> with stdout and stderr redirected (not a terminal).</summary>
-    public static (int Code, string Out, string Err) Child(params string[] args)
+    public static (int Code, string Out, string Err) Child(params string[] args) => Child(new Dictionary<string, string?>(), args);
+
+    /// <summary><see cref="Child(string[])"/> with <paramref name="environment"/> set (a null value removes a variable).</summary>
+    public static (int Code, string Out, string Err) Child(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
         var start = new ProcessStartInfo("dotnet", [cli, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var p = Process.Start(start)!;
         var err = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();

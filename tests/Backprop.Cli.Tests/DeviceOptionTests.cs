@@ -25,6 +25,27 @@ public sealed class DeviceOptionTests : IDisposable
     }
 
     [Fact]
+    public void DeviceCpu_MovesModelBatchesAndValidationDataOffTheDefaultDevice()
+    {
+        // The library's test-only checked device as the default: --device cpu must move the model, the batches (through
+        // augmentation), the EMA, a resumed optimizer and the validation data to the CPU, or an op meets two devices.
+        var env = new Dictionary<string, string?> { ["BACKPROP_TEST_DEVICE"] = "checked" };
+        var run = Path.Combine(dir, "moved");
+        var (code, _, err) = Child(env, "train", "--dataset", "digits", "--model", "conv4,pool,fc8", "--augment", "crop,flip", "--ema", "0.9",
+            "--epochs", "1", "--device", "cpu", "--out", run);
+        Assert.True(code == 0, err);
+        (code, _, err) = Child(env, "train", "--resume", run, "--epochs", "2", "--device", "cpu");
+        Assert.True(code == 0, err);
+        (code, var output, err) = Child(env, "eval", "--model", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("accuracy", output);
+        var text = Path.Combine(dir, "text.txt");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 40)));
+        (code, _, err) = Child(env, "train", "--dataset", "text", "--file", text, "--epochs", "1", "--device", "cpu", "--out", Path.Combine(dir, "lstm"));
+        Assert.True(code == 0, err);
+    }
+
+    [Fact]
     public void UnknownDevice_IsAUsageError() =>
         AssertOneLineError(Run("train", "--device", "tpu"), 2, "--device", "tpu");
 

@@ -16,7 +16,8 @@ internal static class BenchCommand
         var command = new Command("bench", "Run the benchmark workloads (sgemm128..2048, tiny_step, fmnist_mlp_b64/b256) and print JSON lines.") { threads, only, device };
         command.SetAction(r =>
         {
-            Options.UseDevice(r.GetValue(device)!);
+            if (Options.UseDevice(r.GetValue(device)!) is { Kind: DeviceKind.Cuda } cuda) // reached only once the commands run on CUDA
+                throw new NotSupportedException($"bench --device {cuda}: the command's workloads run on the CPU; the CUDA figures come from bench/Backprop.DeviceCheck (speed), see docs/ARCHITECTURE.md.");
             Options.ApplyThreads(r.GetValue(threads), r.InvocationConfiguration.Error);
             var prefixes = r.GetValue(only) is string o ? Options.Words(o) : [];
             bool Want(string w) => prefixes.Length == 0 || prefixes.Any(p => w.StartsWith(p, StringComparison.Ordinal));

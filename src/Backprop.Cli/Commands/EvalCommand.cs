@@ -16,14 +16,15 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate a trained model on its validation data: accuracy, per-class precision/recall, confusion matrix (table and confusion.png).") { model, device };
         command.SetAction(r =>
         {
-            Options.UseDevice(r.GetValue(device)!);
+            var on = Options.UseDevice(r.GetValue(device)!);
             var dir = r.GetValue(model)!;
             var (spec, net) = ModelSpec.Load(dir);
+            net.To(on);
             var data = DataSource.Load(spec.Dataset, spec.DataDir, spec.LabelColumn, spec.Seed, (spec.Mean, spec.Std)); // the scaling the model was trained with
             if (data.Classes.Length != spec.Classes.Length)
                 throw new InvalidDataException($"{spec.Dataset}: the data has {data.Classes.Length} classes but {Path.Combine(dir, "model.json")} has {spec.Classes.Length}; was the model trained on other data?");
             long[] predicted;
-            using (Autograd.NoGrad()) predicted = net.Forward(data.ValX).ArgMax(1).ToArray<long>();
+            using (Autograd.NoGrad()) predicted = net.Forward(data.ValX.To(on)).ArgMax(1).ToArray<long>();
             var truth = data.ValY.ToArray<long>();
             int n = spec.Classes.Length;
             var counts = new long[n, n];
@@ -59,12 +60,13 @@ internal static class EvalCommand
         var command = new Command("predict", "Predict the class of each row of a CSV file with a trained model.") { model, input, device };
         command.SetAction(r =>
         {
-            Options.UseDevice(r.GetValue(device)!);
+            var on = Options.UseDevice(r.GetValue(device)!);
             var (spec, net) = ModelSpec.Load(r.GetValue(model)!);
+            net.To(on);
             var path = r.GetValue(input)!;
             var x = ReadFeatures(path, spec.Inputs);
             Tensor probabilities;
-            using (Autograd.NoGrad()) probabilities = net.Forward(DataSource.Apply(x, spec.Mean, spec.Std)).Softmax(1);
+            using (Autograd.NoGrad()) probabilities = net.Forward(DataSource.Apply(x, spec.Mean, spec.Std).To(on)).Softmax(1);
             var best = probabilities.ArgMax(1).ToArray<long>();
             var table = new Table().Border(TableBorder.Rounded).AddColumns("row", "predicted", "probability");
             for (int i = 0; i < best.Length; i++)

@@ -45,12 +45,14 @@ internal static class Options
     public const bool CommandsRunOnCuda = false;
 
     /// <summary>
-    /// Resolves <c>--device</c> for a command that computes on the CPU: <c>cpu</c> and <c>auto</c> run there, and
-    /// <c>cuda</c> was already refused by the option's check saying why (no usable CUDA, or the commands not on CUDA yet).
+    /// The device a command moves its model and data to: <see cref="ResolveDevice"/>'s, where <c>cuda</c> was already
+    /// refused by the option's check when it cannot be used (no usable CUDA, or <see cref="CommandsRunOnCuda"/> false).
     /// </summary>
-    public static void UseDevice(string value)
+    public static Device UseDevice(string value)
     {
-        if (ResolveDevice(value) != Backprop.Device.Cpu) throw new NotSupportedException($"--device {value}: {NotYet}");
+        var device = ResolveDevice(value);
+        if (device != Backprop.Device.Cpu && !CommandsRunOnCuda) throw new NotSupportedException($"--device {value}: {NotYet}");
+        return device;
     }
 
     /// <summary>Why tensors cannot go to CUDA device 0 here (no driver, no device), or null.</summary>

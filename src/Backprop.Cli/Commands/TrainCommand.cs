@@ -93,7 +93,7 @@ internal static class TrainCommand
 
         int Run(ParseResult r, IProcessGroup? group)
         {
-            Options.UseDevice(r.GetValue(device)!);
+            var on = Options.UseDevice(r.GetValue(device)!);
             Options.ApplyThreads(r.GetValue(threads) ?? (group is null ? null : DistributedRun.DefaultThreadsPerRank()), r.InvocationConfiguration.Error);
             if (r.GetValue(epochs) < 1) throw new ArgumentException("--epochs must be at least 1");
             if (r.GetValue(resume) is string runDir)
@@ -102,7 +102,7 @@ internal static class TrainCommand
                 if (fixedByRun.FirstOrDefault(o => r.GetResult(o) is { Implicit: false }) is { } given)
                     throw new ArgumentException($"{given.Name}: --resume continues the run with the settings in {Path.Combine(runDir, RunFolder.CheckpointFile)}; give only --epochs (and --threads, --detect-anomaly), or start a new run with --init {Path.Combine(runDir, "model.safetensors")}.");
                 var (rspec, roptions, checkpoint, previous) = RunFolder.ForResume(runDir, r.GetValue(epochs));
-                roptions = roptions with { DetectAnomaly = r.GetValue(anomaly) };
+                roptions = roptions with { DetectAnomaly = r.GetValue(anomaly), Device = on };
                 var rdata = rspec.Text is { } rtext ? TextData.Load(rtext.File, rspec.Inputs, rspec.Classes)
                     : DataSource.Load(rspec.Dataset, rspec.DataDir, rspec.LabelColumn, roptions.Seed);
                 rspec.Hyperparameters = roptions.Describe();
@@ -116,6 +116,7 @@ internal static class TrainCommand
                 Optimizer = r.GetValue(optimizer)!, Lr = r.GetValue(lr), Momentum = r.GetValue(momentum), WeightDecay = r.GetValue(weightDecay),
                 Betas = (b[0], b[1]), BatchSize = bs == "full" ? 0 : int.Parse(bs, CultureInfo.InvariantCulture), Epochs = r.GetValue(epochs), Schedule = r.GetValue(schedule),
                 ClipNorm = r.GetValue(clip), Ema = r.GetValue(ema), Seed = r.GetValue(seed), OnNan = r.GetValue(onNan)!, DetectAnomaly = r.GetValue(anomaly),
+                Device = on,
             };
             if (name == TextData.DatasetName)
             {
@@ -155,6 +156,7 @@ internal static class TrainCommand
         if (run is not null) dir = run.Dir;
         var model = spec.Build(spec.Seed);
         if (start.InitWeights is string init) RunFolder.LoadInitialWeights(model, init);
+        if (options.Device is { } device) model.To(device); // before the optimizer makes its state
         var trainer = new Trainer(model, data, options, group);
         if (start.Resume is { } checkpoint)
         {

@@ -33,7 +33,8 @@ internal static class DistributedRun
         var sampler = group is null ? null : new DistributedSampler(data.TrainY.Shape[0], group.Size, group.Rank, shuffle: true, seed: options.Seed);
         int rows = sampler?.Count ?? data.TrainY.Shape[0];
         int batch = options.BatchSize <= 0 ? rows : Math.Min(options.BatchSize, rows);
-        return new DataLoader(new TensorDataset(data.TrainX, data.TrainY), batch, shuffle: sampler is null, seed: options.Seed, recycleBatches: true, sampler: sampler);
+        return new DataLoader(new TensorDataset(data.TrainX, data.TrainY), batch, shuffle: sampler is null, seed: options.Seed, recycleBatches: true, sampler: sampler,
+            device: options.Device, pinMemory: options.Device?.Kind == DeviceKind.Cuda);
     }
 
     /// <summary>Element-wise sums over all ranks (the values themselves without a group).</summary>

@@ -26,6 +26,11 @@ internal sealed record TrainOptions
     public string OnNan { get; init; } = "stop";
     /// <summary>Run every backward pass in anomaly mode, so the first op producing NaN or ∞ is named.</summary>
     public bool DetectAnomaly { get; init; }
+    /// <summary>
+    /// <c>--device</c>: where the model, its optimizer state, the batches and the validation data go; null leaves them on
+    /// the default device (<c>compare</c>, tests). Not a hyper-parameter: a run resumes on any device.
+    /// </summary>
+    public Device? Device { get; init; }
 
     /// <summary>The allowed values of <see cref="OnNan"/>.</summary>
     public static readonly string[] OnNanActions = ["stop", "skip-batch"];

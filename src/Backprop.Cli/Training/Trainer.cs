@@ -146,8 +146,8 @@ internal sealed partial class Trainer(Module model, SplitData data, TrainOptions
         {
             using var scope = new TensorScope();
             int count = Math.Min(EvalChunk, n - start);
-            var y = valY.Narrow(0, start, count);
-            var logits = m.Forward(valX.Narrow(0, start, count));
+            var y = OnDevice(valY.Narrow(0, start, count));
+            var logits = m.Forward(OnDevice(valX.Narrow(0, start, count)));
             lossSum += lossFn.Forward(logits, y).Item() * y.Numel; // per target: a row of a text model holds context targets
             correct += logits.ArgMax(1).Eq(y).Sum().Item();
         }
@@ -157,6 +157,9 @@ internal sealed partial class Trainer(Module model, SplitData data, TrainOptions
     }
 
     private const int EvalChunk = 1000;
+
+    /// <summary><paramref name="t"/> on <c>--device</c> (itself when no device was given or it is there already).</summary>
+    private Tensor OnDevice(Tensor t) => options.Device is { } device ? t.To(device) : t;
     private readonly Generator augmentGenerator = new(options.Seed + 1);
 
     /// <summary>The training batch with <c>--augment</c>'s random crops and flips applied to its images (rows stay flat).</summary>

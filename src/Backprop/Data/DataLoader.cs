@@ -9,7 +9,10 @@ namespace Backprop.Data;
 /// (see <see cref="TensorScope"/>) when the next batch is requested or the epoch ends, so a training loop allocates no
 /// new batch memory. Do not use a batch after that unless it was kept with <see cref="Tensor.DetachFromScope"/>: a
 /// recycled batch throws <see cref="ObjectDisposedException"/> (batches under 1 KiB are left to the GC and stay valid).
-/// A <c>sampler</c> (<see cref="ISampler"/>) decides the indices instead of <c>shuffle</c>, as in PyTorch.
+/// A <c>sampler</c> (<see cref="ISampler"/>) decides the indices instead of <c>shuffle</c>, as in PyTorch. With a
+/// <c>device</c> each batch is delivered there (a CUDA device: experimental), and with <c>pinMemory</c> it is staged
+/// through page-locked host memory and copied asynchronously (PyTorch's <c>pin_memory=True</c> plus
+/// <c>.to(device, non_blocking=True)</c>), so gathering the next batch overlaps the device's work on this one.
 /// </summary>
 public sealed partial class DataLoader : IEnumerable<Tensor[]>
 {
@@ -18,10 +21,27 @@ public sealed partial class DataLoader : IEnumerable<Tensor[]>
     private readonly Generator generator;
     private readonly ISampler? sampler;
 
-    /// <summary>Creates the loader.</summary>
+    /// <summary>
+    /// Creates the loader. <paramref name="device"/> (default: where the dataset's batches are made) is where batches are
+    /// delivered; <paramref name="pinMemory"/> stages them for a CUDA <paramref name="device"/> through pinned host memory.
+    /// </summary>
     public DataLoader(IDataset<Tensor[]> dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long seed = 0,
-        Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate = null, bool recycleBatches = false, ISampler? sampler = null)
+        Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate = null, bool recycleBatches = false, ISampler? sampler = null,
+        Device? device = null, bool pinMemory = false)
+        : this(dataset, batchSize, shuffle, dropLast, seed, collate, recycleBatches, sampler,
+            device is { } target ? Backends.Allocators.For(target, "DataLoader") : null, pinMemory)
     {
+    }
+
+    /// <summary>The loader delivering batches to <paramref name="target"/>'s device (tests pass a fake CUDA device's allocator).</summary>
+    internal DataLoader(IDataset<Tensor[]> dataset, int batchSize, bool shuffle, bool dropLast, long seed, Func<IReadOnlyList<Tensor[]>, Tensor[]>? collate,
+        bool recycleBatches, ISampler? sampler, Backends.Allocator? target, bool pinMemory)
+    {
+        if (pinMemory && target is not Backends.Cuda.CudaAllocator)
+            throw new ArgumentException($"DataLoader: pinMemory stages batches for a CUDA device; pass device: Device.Cuda(n) with it (device is {(target is null ? "not set" : target.Device.ToString())}).");
+        Target = target;
+        Device = target?.Device;
+        PinMemory = pinMemory;
         if (batchSize <= 0) throw new ArgumentException($"DataLoader: batchSize must be positive, got {batchSize}.");
         if (sampler is not null && shuffle)
             throw new ArgumentException("DataLoader: sampler is mutually exclusive with shuffle; let the sampler shuffle (e.g. DistributedSampler(shuffle: true)).");
@@ -47,6 +67,15 @@ public sealed partial class DataLoader : IEnumerable<Tensor[]>
     /// <summary>Whether a batch's buffers are recycled when the next batch is requested (not in PyTorch, where memory is reference-counted).</summary>
     public bool RecycleBatches { get; }
 
+    /// <summary>The device batches are delivered to, or null for where the dataset makes them (PyTorch moves them with <c>.to(device)</c>).</summary>
+    public Device? Device { get; }
+
+    /// <summary>Whether batches are staged through pinned host memory and copied asynchronously (<c>loader.pin_memory</c>).</summary>
+    public bool PinMemory { get; }
+
+    /// <summary>The allocator of <see cref="Device"/> (tests set a fake device's).</summary>
+    internal Backends.Allocator? Target { get; }
+
     /// <summary>Whether a last, smaller batch is dropped.</summary>
     public bool DropLast { get; }
 
@@ -62,17 +91,22 @@ public sealed partial class DataLoader : IEnumerable<Tensor[]>
         int[] order = sampler is not null ? [.. sampler] : Shuffle ? DatasetSplits.Permutation(dataset.Count, generator) : Enumerable.Range(0, dataset.Count).ToArray();
         int n = order.Length, batches = DropLast ? n / BatchSize : (n + BatchSize - 1) / BatchSize;
         var recycler = RecycleBatches ? TensorScope.Detached() : null;
+        var staging = PinMemory ? new Backends.Cuda.PinnedStaging((Backends.Cuda.CudaAllocator)Target!) : null;
         try
         {
             for (int b = first; b < batches; b++)
             {
                 recycler?.Recycle();
                 position = b + 1;
-                yield return Batch(order.AsSpan(b * BatchSize, Math.Min(BatchSize, n - b * BatchSize)), recycler);
+                yield return ToTarget(Batch(order.AsSpan(b * BatchSize, Math.Min(BatchSize, n - b * BatchSize)), recycler), recycler, staging);
             }
             EndEpoch();
         }
-        finally { recycler?.Recycle(); }
+        finally
+        {
+            staging?.Dispose();
+            recycler?.Recycle();
+        }
     }
 
     /// <summary>Gathers one batch; its buffers are allocated in <paramref name="recycler"/> when there is one.</summary>
@@ -87,6 +121,19 @@ public sealed partial class DataLoader : IEnumerable<Tensor[]>
         var samples = new Tensor[idx.Length][];
         for (int i = 0; i < idx.Length; i++) samples[i] = dataset[idx[i]];
         using (recycler?.Activate()) return (collate ?? Stack)(samples);
+    }
+
+    /// <summary>The batch on <see cref="Target"/> (itself without one), its device tensors allocated in <paramref name="recycler"/>.</summary>
+    private Tensor[] ToTarget(Tensor[] batch, TensorScope? recycler, Backends.Cuda.PinnedStaging? staging)
+    {
+        if (Target is null) return batch;
+        using (recycler?.Activate())
+        {
+            if (staging is not null) return staging.Stage(batch);
+            var moved = new Tensor[batch.Length];
+            for (int i = 0; i < batch.Length; i++) moved[i] = batch[i].To(Target);
+            return moved;
+        }
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();

@@ -30,7 +30,7 @@ public static class ImageAugmentation
                 }
             }
         }
-        return Tensor.FromArray(dst).Reshape([n, c, h, w]).To(images.DType);
+        return Tensor.FromArray(dst).Reshape([n, c, h, w]).To(images.Storage.Allocator).To(images.DType); // on the images' device
     }
 
     /// <summary>Mirrors each image left to right with probability <paramref name="p"/>.</summary>
@@ -44,7 +44,7 @@ public static class ImageAugmentation
             if (generator.NextDouble() >= p) continue;
             for (int row = i * c * h; row < (i + 1) * c * h; row++) Array.Reverse(data, row * w, w);
         }
-        return Tensor.FromArray(data).Reshape([n, c, h, w]).To(images.DType);
+        return Tensor.FromArray(data).Reshape([n, c, h, w]).To(images.Storage.Allocator).To(images.DType);
     }
 
     private static (int N, int C, int H, int W) Dims(Tensor images, string op)

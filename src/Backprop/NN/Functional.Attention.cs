@@ -64,6 +64,7 @@ public static partial class Functional
         if (!fits)
             throw new ArgumentException($"{op}: attention mask of shape {mask.ShapeString} does not fit the attention scores [..., {l}, {s}] of query {query.ShapeString} and key {key.ShapeString}.");
         var dtype = query.DType;
+        mask = mask.To(query.Storage.Allocator); // a causal mask is built in host memory
         if (mask.DType.IsFloatingPoint()) return mask.To(dtype);
         var zero = Tensor.Scalar(0, dtype);
         var minusInf = Tensor.Scalar(double.NegativeInfinity, dtype);

@@ -81,7 +81,7 @@ public abstract class RecurrentBase : Module
         int steps = x.Size(0), batch = x.Size(1), dirs = Directions;
         var h = State(h0, "h0", batched, batch, input);
         var c = mode == RecurrentMode.Lstm ? State(c0, "c0", batched, batch, input) : null;
-        var masks = lengths is { } l ? StepMasks(l.Check(batch, steps, op, input.ShapeString), steps, input.DType) : null;
+        var masks = lengths is { } l ? StepMasks(l.Check(batch, steps, op, input.ShapeString), steps, input) : null;
         var hn = new List<Tensor>(); var cn = new List<Tensor>();
         for (int layer = 0; layer < NumLayers; layer++)
         {
@@ -138,11 +138,11 @@ public abstract class RecurrentBase : Module
     }
 
     /// <summary>Per step t, a [N, 1] mask that is 1 where t is inside the sequence.</summary>
-    private static Tensor[] StepMasks(int[] lengths, int steps, DType dtype)
+    private static Tensor[] StepMasks(int[] lengths, int steps, Tensor input)
     {
         var masks = new Tensor[steps];
         for (int t = 0; t < steps; t++)
-            masks[t] = Tensor.FromArray(lengths.Select(n => t < n ? 1.0 : 0.0).ToArray(), [lengths.Length, 1]).To(dtype);
+            masks[t] = Tensor.FromArray(lengths.Select(n => t < n ? 1.0 : 0.0).ToArray(), [lengths.Length, 1]).To(input.Storage.Allocator).To(input.DType);
         return masks;
     }
 

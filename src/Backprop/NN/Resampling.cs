@@ -93,7 +93,7 @@ public static partial class Functional
             var index = new long[outSize];
             for (int j = 0; j < outSize; j++)
                 index[j] = outSize == inSize ? j : outSize == 2 * inSize ? j >> 1 : Math.Min((long)MathF.Floor(j * scale), inSize - 1);
-            y = y.IndexSelect(d, Tensor.FromArray(index));
+            y = y.IndexSelect(d, Tensor.FromArray(index).To(y.Storage.Allocator));
         }
         return y;
     }

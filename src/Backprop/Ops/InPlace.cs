@@ -40,11 +40,14 @@ public partial class Tensor
         return this;
     }
 
-    /// <summary>Copies <paramref name="source"/> (broadcast, converted to this dtype) into this tensor (<c>tensor.copy_</c>).</summary>
+    /// <summary>
+    /// Copies <paramref name="source"/> (broadcast, converted to this dtype, and moved from its device if it lives on
+    /// another, as PyTorch's copy_ allows) into this tensor (<c>tensor.copy_</c>).
+    /// </summary>
     public Tensor Copy_(Tensor source)
     {
         CheckInPlace("Copy_");
-        return CopyFrom(source);
+        return CopyFrom(source.Detach().To(Storage.Allocator));
     }
 
     internal Tensor CopyFrom(Tensor source)

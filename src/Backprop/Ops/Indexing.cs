@@ -192,6 +192,6 @@ public partial class Tensor
         var m = mask.Expand(outShape).ToArray<double>();
         var positions = new List<long>();
         for (int i = 0; i < m.Length; i++) if (m[i] != 0) positions.Add(i);
-        return Expand(outShape).Reshape([-1]).IndexSelect(0, FromArray(positions.ToArray()));
+        return Expand(outShape).Reshape([-1]).IndexSelect(0, FromArray(positions.ToArray()).To(Storage.Allocator));
     }
 }

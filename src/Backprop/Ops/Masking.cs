@@ -29,7 +29,7 @@ public partial class Tensor
         if (Rank < 2) throw new ArgumentException($"{op}: input must have at least 2 dimensions, got shape {ShapeString}.");
         int rows = shape[^2], cols = shape[^1];
         var offset = Arange(cols).Unsqueeze(0) - Arange(rows).Unsqueeze(1); // column − row
-        var keep = lower ? offset <= diagonal : offset >= diagonal;
+        var keep = (lower ? offset <= diagonal : offset >= diagonal).To(Storage.Allocator); // built in host memory
         return Where(keep, this, Full([], 0, DType, this));
     }
 

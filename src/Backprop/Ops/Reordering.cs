@@ -31,7 +31,7 @@ public partial class Tensor
     {
         var y = this;
         foreach (var dim in dims.Select(x => ShapeUtil.NormalizeDim(x, Rank, "Flip")).Distinct())
-            y = y.IndexSelect(dim, Arange(shape[dim] - 1, -1, -1));
+            y = y.IndexSelect(dim, Arange(shape[dim] - 1, -1, -1).To(Storage.Allocator));
         return ReferenceEquals(y, this) ? Clone() : y;
     }
 
@@ -48,7 +48,7 @@ public partial class Tensor
         int s = ((shifts % n) + n) % n;
         var index = new long[n];
         for (int i = 0; i < n; i++) index[i] = (i - s + n) % n; // y[i] = x[i - shift]
-        return IndexSelect(d, FromArray(index));
+        return IndexSelect(d, FromArray(index).To(Storage.Allocator));
     }
 
     /// <summary>Rolls along several dimensions at once (<c>torch.roll(x, shifts, dims)</c>).</summary>

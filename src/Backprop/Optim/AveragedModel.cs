@@ -37,6 +37,7 @@ public sealed class AveragedModel
             foreach (var (name, p) in current)
             {
                 var avg = average[name];
+                if (avg.Storage.Allocator != p.Storage.Allocator) average[name] = avg = avg.To(p.Storage.Allocator).DetachFromScope(); // loaded elsewhere: follows the model
                 if (emaDecay is double d) avg.Mul_(d).Add_(p, 1 - d);
                 else avg.Add_((p - avg) / (NumAveraged + 1));
             }

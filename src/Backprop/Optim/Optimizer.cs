@@ -137,7 +137,8 @@ public abstract class Optimizer
                 foreach (var (name, t) in s)
                     if (name != "step" && !t.Shape.SequenceEqual(p.Shape))
                         throw new ArgumentException($"Loaded optimizer state \"{name}\" for parameter {ids[j]} has shape {t.ShapeString}, the parameter has {p.ShapeString}.");
-                state[p] = s.ToDictionary(kv => kv.Key, kv => kv.Value.Clone().To(kv.Key == "step" ? kv.Value.DType : p.DType).DetachFromScope());
+                // PyTorch's rule: the state takes the parameter's device and dtype (the step counter stays as saved).
+                state[p] = s.ToDictionary(kv => kv.Key, kv => (kv.Key == "step" ? kv.Value.Clone() : kv.Value.Clone().To(p.Storage.Allocator).To(p.DType)).DetachFromScope());
             }
         }
     }

@@ -59,6 +59,9 @@ public class DeviceTests
         var e = Assert.Throws<NotSupportedException>(() => Tensor.FromArray([1f]).To(Device.Cuda(Backprop.Cuda.DeviceCount)));
         Assert.StartsWith("Tensor.To(cuda:0): ", e.Message);
         Assert.Contains(Backprop.Cuda.IsAvailable ? "invalid device ordinal" : "no CUDA driver was found", e.Message); // more in CudaAvailabilityTests
+        var cpu = Tensor.FromArray([1f]).To(Device.Cpu);
+        Assert.Same(cpu, cpu.Cpu());
+        if (!Backprop.Cuda.IsAvailable) Assert.StartsWith("Tensor.To(cuda:0): ", Assert.Throws<NotSupportedException>(() => cpu.Cuda()).Message);
     }
 
     [Fact]

@@ -66,8 +66,9 @@ internal sealed class CudaAllocator : Allocator
     public override IBackend Backend => backend;
 
     /// <summary>
-    /// The allocator of CUDA device <paramref name="device"/>, opening it on first use (primary context, stream, NVRTC and
-    /// the kernel cache in <see cref="KernelCache.DefaultDirectory"/>); throws saying why when CUDA or that device is missing.
+    /// The allocator of CUDA device <paramref name="device"/>, opening it on first use (primary context, stream, and the
+    /// kernel cache in <see cref="KernelCache.DefaultDirectory"/>; NVRTC loads at the first kernel, so moving tensors
+    /// needs only the driver); throws saying why when CUDA or that device is missing.
     /// </summary>
     public static CudaAllocator For(Device device, string op)
     {
@@ -75,7 +76,7 @@ internal sealed class CudaAllocator : Allocator
         {
             if (opened.TryGetValue(device.Index, out var known)) return known;
             if (CudaRuntime.Driver is not { } driver || device.Index >= CudaRuntime.DeviceCount) throw CudaRuntime.Unusable(device, op);
-            var cuda = new CudaDevice(driver, device.Index, new KernelCache(Nvrtc.Open(), KernelCache.DefaultDirectory()));
+            var cuda = new CudaDevice(driver, device.Index, new KernelCache(new LazyNvrtc(), KernelCache.DefaultDirectory()));
             return opened[device.Index] = new CudaAllocator(cuda);
         }
     }
@@ -88,4 +89,14 @@ internal sealed class CudaAllocator : Allocator
         if (!uninitialized && bytes > 0) Cuda.Driver.Memset32(block.Pointer, 0, (bytes + 3) / 4, Cuda.Stream);
         return new Storage(this, new CudaBuffer(Cuda.Allocator, block));
     }
+}
+
+/// <summary>NVRTC loaded on its first use (the first kernel compiled), not when a device is opened.</summary>
+internal sealed class LazyNvrtc : INvrtc
+{
+    private readonly Lazy<Nvrtc> nvrtc = new(Nvrtc.Open);
+
+    public (int Major, int Minor) Version => nvrtc.Value.Version;
+
+    public (byte[] Cubin, string Log) Compile(string source, string name, IReadOnlyList<string> options) => nvrtc.Value.Compile(source, name, options);
 }

@@ -38,7 +38,7 @@ public sealed class CudaBackendTests : IDisposable
         Assert.Equal(x.ToArray<float>(), g.ToArray<float>());
         Assert.Equal(x.ToArray<double>(), g.ToArray<double>()); // converted on the host
         Assert.Equal(-0.25f, g[1, 2].Item<float>());
-        var back = g.To(Device.Cpu);
+        var back = g.Cpu();
         Assert.Equal(Device.Cpu, back.Device);
         Assert.Equal(x.ToArray<float>(), back.ToArray<float>());
         Assert.Same(g, g.To(cuda));
@@ -185,6 +185,12 @@ public sealed class CudaBackendTests : IDisposable
         Assert.Equal(Device.Cuda(0), weight.Device);
         Assert.Equal(values, weight.ToArray<float>());
         Assert.NotNull(adam);
+        var sgd = new Backprop.Optim.Sgd(layer.Parameters(), lr: 0.1, momentum: 0.9);
+        var saved = new Backprop.Optim.OptimizerState();
+        saved.ParamGroups.Add((new Dictionary<string, double>(), [0, 1]));
+        saved.State[0] = new() { ["momentum_buffer"] = Tensor.Ones([2, 3]) };
+        sgd.LoadStateDict(saved); // PyTorch's rule: state goes to the parameter's device
+        Assert.Equal(Device.Cuda(0), sgd.StateDict().State[0]["momentum_buffer"].Device);
         layer.To(Device.Cpu);
         Assert.Equal(Device.Cpu, weight.Device);
         Assert.Equal(values, weight.ToArray<float>());
