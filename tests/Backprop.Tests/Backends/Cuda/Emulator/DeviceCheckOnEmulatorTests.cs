@@ -24,6 +24,16 @@ public class DeviceCheckOnEmulatorTests
         return data;
     }
 
+    /// <summary>The GPU check's op parity (35 ops forward and backward through the public API) with the emulated device as its target.</summary>
+    [EmulatorFact]
+    public void OpParity_OnTheEmulatedDevice_Passes()
+    {
+        using var emulated = new EmulatedDevice(blas: new HostBlas());
+        FashionData.Target = new CudaAllocator(emulated.Device);
+        try { Assert.Equal(0, OpParity.Run()); }
+        finally { FashionData.Target = null!; } // back to unset: the check opens its device on first use
+    }
+
     [EmulatorFact]
     public void Conv_InChunksOfOneImage_MatchesTheCpuBackend()
     {
