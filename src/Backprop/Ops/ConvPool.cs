@@ -15,15 +15,8 @@ public partial class Tensor
     internal static Tensor Conv2dReluMaxPoolOp(Tensor input, Tensor weight, Tensor? bias, WindowGeometry g, int groups, WindowGeometry pool)
     {
         if (!pool.Tiles2x2) return MaxPool2dReluOp(Conv2dOp(input, weight, bias, g, groups), pool);
-        var dtype = input.DType;
-        if (!dtype.IsFloatingPoint()) throw NotFloat("Conv2d", dtype);
-        if (weight.DType != dtype || (bias is not null && bias.DType != dtype)) return MaxPool2dReluOp(Conv2dOp(input, weight, bias, g, groups), pool); // its error
-        var x = input.Dense0();
-        var w = weight.Dense0();
-        var b = bias?.Dense0();
-        var y = Uninitialized([x.shape[0], w.shape[0], g.OutH, g.OutW], dtype, input);
-        var pooled = Uninitialized([y.shape[0], y.shape[1], pool.OutH, pool.OutW], dtype, input);
-        var backend = b is null ? Backend.Of("Conv2d", x, w) : Backend.Of("Conv2d", x, w, b);
+        var (x, w, b, y, backend) = ConvOperands(input, weight, bias, g);
+        var pooled = Uninitialized([y.shape[0], y.shape[1], pool.OutH, pool.OutW], y.DType, input);
         backend.Conv2dReluMaxPool(x.Layout, w.Layout, b?.Layout, g, groups, y.Layout, pool, pooled.Layout);
         int pooledVersion = pooled.Version;
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];

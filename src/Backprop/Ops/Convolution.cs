@@ -16,21 +16,29 @@ public partial class Tensor
     /// </summary>
     internal static Tensor Conv2dOp(Tensor input, Tensor weight, Tensor? bias, WindowGeometry g, int groups)
     {
-        var dtype = input.DType;
-        if (!dtype.IsFloatingPoint()) throw NotFloat("Conv2d", dtype);
-        if (weight.DType != dtype || (bias is not null && bias.DType != dtype))
-            throw new ArgumentException($"Conv2d: input type ({dtype}) and weight type ({weight.DType}{(bias is null ? "" : $", bias {bias.DType}")}) should be the same; convert with .To(...).");
-        int n = input.shape[0], cout = weight.shape[0];
-        var x = input.Dense0();
-        var w = weight.Dense0();
-        var b = bias?.Dense0();
-        var y = Uninitialized([n, cout, g.OutH, g.OutW], dtype, input);
-        var backend = b is null ? Backend.Of("Conv2d", x, w) : Backend.Of("Conv2d", x, w, b);
+        var (x, w, b, y, backend) = ConvOperands(input, weight, bias, g);
         backend.Conv2d(x.Layout, w.Layout, b?.Layout, g, groups, y.Layout);
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Node.Record(y, "ConvolutionBackward", inputs, grad => Autograd.IsGradEnabled
             ? ComposedConvGrad(grad, input, weight, bias, g, groups)
             : FusedConvGrad(grad, input, weight, bias, g, groups), input, weight);
+    }
+
+    /// <summary>
+    /// A convolution's checked forward operands: the input, weight and bias dense from offset 0 (one floating dtype, else a
+    /// clear error), the uninitialized output [N, Cout, OutH, OutW], and the backend they share.
+    /// </summary>
+    private static (Tensor X, Tensor W, Tensor? B, Tensor Y, IBackend Backend) ConvOperands(Tensor input, Tensor weight, Tensor? bias, WindowGeometry g)
+    {
+        var dtype = input.DType;
+        if (!dtype.IsFloatingPoint()) throw NotFloat("Conv2d", dtype);
+        if (weight.DType != dtype || (bias is not null && bias.DType != dtype))
+            throw new ArgumentException($"Conv2d: input type ({dtype}) and weight type ({weight.DType}{(bias is null ? "" : $", bias {bias.DType}")}) should be the same; convert with .To(...).");
+        var x = input.Dense0();
+        var w = weight.Dense0();
+        var b = bias?.Dense0();
+        var y = Uninitialized([input.shape[0], weight.shape[0], g.OutH, g.OutW], dtype, input);
+        return (x, w, b, y, b is null ? Backend.Of("Conv2d", x, w) : Backend.Of("Conv2d", x, w, b));
     }
 
     /// <summary>The convolution's gradients in one parallel pass over the images (no graph is built).</summary>

@@ -11,8 +11,7 @@ public partial class Tensor
     /// <summary>
     /// This tensor on <paramref name="device"/> (<c>tensor.to(device)</c>): itself when it is already there, otherwise a
     /// copy whose gradient flows back to this tensor. <c>Device.Cuda(n)</c> (experimental: see <see cref="Backprop.Cuda"/>)
-    /// throws saying why when this machine has no CUDA driver or no such device; on CUDA, an op whose kernel is not
-    /// written yet throws <see cref="NotSupportedException"/> naming it.
+    /// throws saying why when this machine has no CUDA driver or no such device.
     /// </summary>
     public Tensor To(Device device)
     {
