@@ -7,7 +7,8 @@ namespace Backprop.Bench;
 
 /// <summary>
 /// Where one step of the fmnist_mlp workload spends its time: batch gather, ZeroGrad, forward, backward, optimizer
-/// step and ending the step's TensorScope, in µs per step over the second and third epochs (the first warms up).
+/// step and ending the step's TensorScope, in µs per step over the second and third epochs (the first warms up); and
+/// how many jobs per 100 steps went to the pool's workers, and how many of those had to wake a parked worker.
 /// </summary>
 public static class PhaseProbe
 {
@@ -24,7 +25,7 @@ public static class PhaseProbe
         int steps = 0;
         for (int epoch = 0; epoch < 3; epoch++)
         {
-            if (epoch == 1) { foreach (var c in clocks) c.Reset(); steps = 0; }
+            if (epoch == 1) { foreach (var c in clocks) c.Reset(); steps = 0; Backprop.Kernels.WorkerPool.PostedJobs = Backprop.Kernels.WorkerPool.WakePosts = 0; }
             using var batches = loader.GetEnumerator();
             while (true)
             {
@@ -40,6 +41,7 @@ public static class PhaseProbe
                 steps++;
             }
         }
-        return names.Select((n, i) => (n, clocks[i].Elapsed.TotalMilliseconds * 1000 / steps)).ToArray();
+        return [.. names.Select((n, i) => (n, clocks[i].Elapsed.TotalMilliseconds * 1000 / steps)),
+            ("pool_jobs_per_step_x100", 100.0 * Backprop.Kernels.WorkerPool.PostedJobs / steps), ("pool_wakes_per_step_x100", 100.0 * Backprop.Kernels.WorkerPool.WakePosts / steps)];
     }
 }

@@ -1,7 +1,9 @@
 // Backprop's benchmark: the peers' workloads (../shared/peers), one JSON line each.
 // Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
 // charlm_lstm, charlm_transformer: issue 16's character LMs (CharLm.cs; PyTorch: bench/torch_charlm.py); charlm_*_phases probes them (charlm_*_phases_cpu: thread CPU time, per backward node; 1 thread).
-// Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step).
+// Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step,
+// with the GEMM's learned split choices) | poolwake (the pool's hand-off after idle gaps) | freshshape (a product split or not,
+// its operands warm or just written; run with BACKPROP_GEMM_TUNE=0).
 // CNN probes: cnn_quick (60 steps) | cnn_phases (µs per layer) | cnn_phases_cpu (thread CPU time per layer and backward node; run
 // with 1 thread) | conv_gemm (conv kernels by thread CPU time). bench/cnn_vs_torch.sh compares the CNN with PyTorch in one run.
 // Data-parallel (need mpirun; 1 and 2 ranks, [threads] per rank): ddp_fmnist_mlp | allreduce.
@@ -22,9 +24,17 @@ foreach (int n in new[] { 128, 256, 512, 1024, 2048 })
 if (only.Contains("kernel")) { Workloads.Emit(("work", "microkernel_avx2_6x16"), ("gflops", Math.Round(KernelProbe.MicroKernelGflops(), 1))); Workloads.Emit(("work", "direct"), ("gflops", Math.Round(KernelProbeDirect.Gflops(), 1))); }
 if (only.Contains("inplace")) foreach (int n in new[] { 256, 512, 1024, 2048 }) Workloads.Emit(("work", $"gemm_inplace{n}"), ("gflops", Math.Round(GemmProbe.InPlace(n, Math.Max(10, (int)(8e9 / (2.0 * n * n * n)))), 1)));
 if (only.Contains("shapes")) foreach (var (m, k, n, t) in new[] { (256, 784, 256, true), (256, 256, 784, false), (64, 784, 256, true), (256, 64, 784, false) }) Workloads.Emit(("work", $"gemm_{m}x{k}x{n}{(t ? "_bT" : "")}"), ("gflops", Math.Round(ShapeProbe.Run(m, k, n, t), 1)));
+if (only.Contains("poolwake")) foreach (int gap in new[] { 10, 100, 300, 1000 }) foreach (int part in new[] { 1, 20, 100 }) PoolWakeProbe.Run(gap, part, 2000);
+if (only.Contains("freshshape")) { FreshShapeProbe.Run(64, 784, 256, true); FreshShapeProbe.Run(256, 64, 784, false); }
 if (only.Contains("phases"))
     foreach (int batch in new[] { 64, 256 })
+    {
         Workloads.Emit([("work", $"fmnist_mlp_b{batch}_phases_us"), .. PhaseProbe.Run(batch).Select(p => (p.Phase, (object)Math.Round(p.Microseconds)))]);
+        foreach (var (key, state) in Backprop.Kernels.Gemm.SplitChooser.All())
+            Workloads.Emit(("work", $"split_chooser_b{batch}"), ("shape", $"{key.M}x{key.K}x{key.N}"), ("threads", key.Threads), ("decision", state.Decision),
+                ("median_split_us", Math.Round(state.MedianMicroseconds.Split, 1)), ("median_single_us", Math.Round(state.MedianMicroseconds.Single, 1)), ("recent_split_us", Math.Round(state.RecentSplitMicroseconds, 1)));
+        Backprop.Kernels.Gemm.SplitChooser.Reset();
+    }
 if (only.Contains("warm")) Workloads.Emit(("work", "tiny_step_after_500k_warmup"), ("us_per_step", Math.Round(Workloads.TinyStep(warmup: 500_000), 3)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 if (Want("tiny_step")) Workloads.Emit(("work", "tiny_step"), ("us_per_step", Math.Round(Workloads.TinyStep(), 3)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 foreach (int batch in new[] { 64, 256 })
@@ -33,7 +43,7 @@ foreach (int batch in new[] { 64, 256 })
     var (samplesPerSecond, accuracy) = Workloads.FashionMnistMlp(batch, epochs: 2);
     Workloads.Emit(("work", $"fmnist_mlp_b{batch}"), ("samples_per_s", Math.Round(samplesPerSecond)), ("test_acc", Math.Round(accuracy, 4)),
         ("epochs", 2), ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)),
-        ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)), ("pool_inlined_jobs", Backprop.Kernels.WorkerPool.InlinedJobs));
+        ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)), ("pool_inlined_jobs", Backprop.Kernels.WorkerPool.InlinedJobs), ("pool_posted_jobs", Backprop.Kernels.WorkerPool.PostedJobs), ("pool_wake_posts", Backprop.Kernels.WorkerPool.WakePosts), ("split_revoked", Backprop.Kernels.Gemm.SplitChooser.Revoked));
 }
 if (Want("fmnist_cnn_b128"))
 {

@@ -48,6 +48,9 @@ internal static class WorkerPool
     private static long inlineUntil;
     private static int contendedJobs;
 
+    /// <summary>Jobs handed to workers, and hand-offs that had to wake a parked worker (probes: a wake is the costly kind).</summary>
+    internal static long PostedJobs, WakePosts;
+
     /// <summary>Jobs run on the caller alone so far because the cores were contended (tests, probes).</summary>
     internal static long InlinedJobs;
 
@@ -104,7 +107,8 @@ internal static class WorkerPool
                 int helpers = count - 1;
                 EnsureWorkers(helpers);
                 bool anyAwake = false;
-                for (int w = 0; w < helpers; w++) anyAwake |= Workers[w].Post(job);
+                PostedJobs++;
+                for (int w = 0; w < helpers; w++) { bool awake = Workers[w].Post(job); anyAwake |= awake; if (!awake) WakePosts++; }
                 int mine = job.Work();
                 long callerDone = Stopwatch.GetTimestamp();
                 WaitForParts(job);
@@ -237,7 +241,7 @@ internal static class WorkerPool
     private sealed class Worker
     {
         private Job? mailbox;
-        private int sleeping;
+        private int sleeping = 1; // until its thread runs: a worker still starting is not awake (contention judging)
 
         public Worker(int index)
         {
@@ -257,6 +261,7 @@ internal static class WorkerPool
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Loop()
         {
+            Volatile.Write(ref sleeping, 0);
             while (true)
             {
                 var job = Take();

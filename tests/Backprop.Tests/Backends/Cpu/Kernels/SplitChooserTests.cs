@@ -6,18 +6,29 @@ namespace Backprop.Tests.Kernels;
 [Collection("GemmPath")] // changes the process-wide thread setting
 public class SplitChooserTests
 {
-    private static int Decide(long splitTicks, long singleTicks)
+    /// <summary>Runs a fresh shape through its warm-up and trials; the n-th split and single trial take the given ticks.</summary>
+    private static SplitChooser.Shape Trials(Func<int, long> splitTicks, Func<int, long> singleTicks)
     {
         var shape = new SplitChooser.Shape();
+        for (int i = 0; i < SplitChooser.WarmupCalls; i++)
+        {
+            Assert.Equal(2, shape.Threads(2, out bool warmTimed, out _)); // warm-up: split by size, untimed
+            Assert.False(warmTimed);
+        }
+        int splits = 0, singles = 0;
         for (int i = 0; i < 2 * SplitChooser.TrialsPerKind; i++)
         {
+            Assert.Equal(0, shape.Decision);
             int threads = shape.Threads(2, out bool timed, out bool split);
             Assert.True(timed);
             Assert.Equal(split ? 2 : 1, threads);
-            shape.Report(split, split ? splitTicks : singleTicks);
+            shape.Report(split, split ? splitTicks(splits++) : singleTicks(singles++));
         }
-        return shape.Decision;
+        Assert.Equal(SplitChooser.TrialsPerKind, splits); // the kinds alternate
+        return shape;
     }
+
+    private static int Decide(long splitTicks, long singleTicks) => Trials(_ => splitTicks, _ => singleTicks).Decision;
 
     [Fact]
     public void TheFasterKindWins_AndSplittingNeedsAClearMargin()
@@ -28,22 +39,51 @@ public class SplitChooserTests
     }
 
     [Fact]
-    public void AChoiceIsKept_ThenMeasuredAgain()
+    public void MediansDecide_NotTheLuckiestRun()
     {
-        var shape = new SplitChooser.Shape();
-        for (int i = 0; i < 2 * SplitChooser.TrialsPerKind; i++)
+        // Split runs whose helper happened to be awake twice (300) but was parked otherwise (1500): by best time split
+        // would win, by median it loses. And the other way round: two slow outliers do not sink a faster split.
+        Assert.Equal(1, Trials(i => i < 2 ? 300 : 1500, _ => 1000).Decision);
+        Assert.Equal(2, Trials(i => i < 2 ? 5000 : 500, _ => 1000).Decision);
+    }
+
+    [Fact]
+    public void ASplitChoice_IsWatched_AndUndoneWhenItStopsPaying()
+    {
+        var shape = Trials(_ => 500, _ => 1000);
+        Assert.Equal(2, shape.Decision);
+        for (int i = 0; i < 3 * SplitChooser.TrialsPerKind; i++) // still paying: kept
         {
-            shape.Threads(2, out _, out bool split);
-            shape.Report(split, split ? 100 : 1000);
+            Assert.Equal(2, shape.Threads(2, out bool timed, out bool split));
+            Assert.True(timed && split);
+            shape.Report(split: true, i % 2 == 0 ? 400 : 900);
         }
         Assert.Equal(2, shape.Decision);
-        for (int i = 2 * SplitChooser.TrialsPerKind; i < SplitChooser.RetrialAfter; i++)
+        long revoked = SplitChooser.Revoked;
+        for (int i = 0; i < SplitChooser.TrialsPerKind; i++) // now as slow as one thread: undone once most of the window says so
         {
-            Assert.Equal(2, shape.Threads(2, out bool timed, out _));
+            shape.Threads(2, out _, out _);
+            shape.Report(split: true, 1000 + i);
+            if (i < SplitChooser.TrialsPerKind / 2) Assert.Equal(2, shape.Decision); // a few slow runs are not enough
+        }
+        Assert.Equal(1, shape.Decision);
+        Assert.True(SplitChooser.Revoked > revoked);
+        Assert.Equal(1, shape.Threads(2, out bool watched, out _));
+        Assert.False(watched); // a single-thread choice is not timed
+    }
+
+    [Fact]
+    public void AChoiceIsKept_ThenMeasuredAgain()
+    {
+        var shape = Trials(_ => 1000, _ => 100);
+        Assert.Equal(1, shape.Decision);
+        for (int i = SplitChooser.TrialCalls; i < SplitChooser.RetrialAfter; i++)
+        {
+            Assert.Equal(1, shape.Threads(2, out bool timed, out _));
             Assert.False(timed);
         }
-        shape.Threads(2, out bool again, out _);
-        Assert.True(again); // trials start over
+        Assert.Equal(2, shape.Threads(2, out bool again, out _));
+        Assert.False(again); // trials start over, with their warm-up
         Assert.Equal(0, shape.Decision);
     }
 
@@ -64,7 +104,7 @@ public class SplitChooserTests
             Threading.Dynamic = false;
             Threading.SetNumThreads(2);
             SplitChooser.Reset();
-            for (int call = 0; call < 2 * SplitChooser.TrialsPerKind + 4; call++)
+            for (int call = 0; call < SplitChooser.TrialCalls + 4; call++)
             {
                 var c = new float[m * n];
                 GemmKernel.Multiply(a, 0, b, 0, c, 0, m, k, n);
