@@ -2,8 +2,8 @@
 // Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
 // charlm_lstm, charlm_transformer: issue 16's character LMs (CharLm.cs; PyTorch: bench/torch_charlm.py); charlm_*_phases probes them (charlm_*_phases_cpu: thread CPU time, per backward node; 1 thread).
 // Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step,
-// with the GEMM's learned split choices) | poolwake (the pool's hand-off after idle gaps) | freshshape (a product split or not,
-// its operands warm or just written; run with BACKPROP_GEMM_TUNE=0).
+// with the pool's jobs and wake-ups per step) | pool (the pool's counters and the GEMM's split choices after the other workloads) | poolwake (the
+// pool's hand-off after idle gaps) | freshshape (a product split or not, its operands warm or just written; run with BACKPROP_GEMM_TUNE=0).
 // CNN probes: cnn_quick (60 steps) | cnn_phases (µs per layer) | cnn_phases_cpu (thread CPU time per layer and backward node; run
 // with 1 thread) | conv_gemm (conv kernels by thread CPU time). bench/cnn_vs_torch.sh compares the CNN with PyTorch in one run.
 // Data-parallel (need mpirun; 1 and 2 ranks, [threads] per rank): ddp_fmnist_mlp | allreduce.
@@ -28,13 +28,7 @@ if (only.Contains("poolwake")) foreach (int gap in new[] { 10, 100, 300, 1000 })
 if (only.Contains("freshshape")) { FreshShapeProbe.Run(64, 784, 256, true); FreshShapeProbe.Run(256, 64, 784, false); }
 if (only.Contains("phases"))
     foreach (int batch in new[] { 64, 256 })
-    {
         Workloads.Emit([("work", $"fmnist_mlp_b{batch}_phases_us"), .. PhaseProbe.Run(batch).Select(p => (p.Phase, (object)Math.Round(p.Microseconds)))]);
-        foreach (var (key, state) in Backprop.Kernels.Gemm.SplitChooser.All())
-            Workloads.Emit(("work", $"split_chooser_b{batch}"), ("shape", $"{key.M}x{key.K}x{key.N}"), ("threads", key.Threads), ("decision", state.Decision),
-                ("median_split_us", Math.Round(state.MedianMicroseconds.Split, 1)), ("median_single_us", Math.Round(state.MedianMicroseconds.Single, 1)), ("recent_split_us", Math.Round(state.RecentSplitMicroseconds, 1)));
-        Backprop.Kernels.Gemm.SplitChooser.Reset();
-    }
 if (only.Contains("warm")) Workloads.Emit(("work", "tiny_step_after_500k_warmup"), ("us_per_step", Math.Round(Workloads.TinyStep(warmup: 500_000), 3)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 if (Want("tiny_step")) Workloads.Emit(("work", "tiny_step"), ("us_per_step", Math.Round(Workloads.TinyStep(), 3)), ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)));
 foreach (int batch in new[] { 64, 256 })
@@ -90,3 +84,12 @@ foreach (var work in new[] { "charlm_lstm", "charlm_transformer" })
 }
 if (Want("ddp_fmnist_mlp")) DistributedBench.Launch("ddp_fmnist_mlp", [1, 2], threads);
 if (only.Contains("allreduce")) DistributedBench.Launch("allreduce", [2], threads);
+if (only.Contains("pool")) // the pool's counters and the GEMM's split choices after every workload run above
+{
+    Workloads.Emit(("work", "pool"), ("posted", Backprop.Kernels.WorkerPool.PostedJobs), ("wakes", Backprop.Kernels.WorkerPool.WakePosts),
+        ("inlined", Backprop.Kernels.WorkerPool.InlinedJobs), ("split_revoked", Backprop.Kernels.Gemm.SplitChooser.Revoked));
+    foreach (var (key, state) in Backprop.Kernels.Gemm.SplitChooser.All())
+        Workloads.Emit(("work", "split_choice"), ("shape", $"{key.M}x{key.K}x{key.N}"), ("threads", key.Threads), ("decision", state.Decision),
+            ("best_split_us", Math.Round(state.Microseconds.BestSplit, 1)), ("best_single_us", Math.Round(state.Microseconds.BestSingle, 1)),
+            ("median_single_us", Math.Round(state.Microseconds.SingleMedian, 1)), ("last_window_median_us", Math.Round(state.Microseconds.LastWindow, 1)));
+}

@@ -51,6 +51,18 @@ internal static class WorkerPool
     /// <summary>Jobs handed to workers, and hand-offs that had to wake a parked worker (probes: a wake is the costly kind).</summary>
     internal static long PostedJobs, WakePosts;
 
+    /// <summary>How long after a worker thread starts its runs are not yet typical (the OS may first run it beside the caller).</summary>
+    internal const int SettleMilliseconds = 20;
+
+    private static readonly long SettleTicks = Stopwatch.Frequency * SettleMilliseconds / 1000;
+    private static long lastWorkerStarted = long.MinValue / 2;
+
+    /// <summary>
+    /// True for <see cref="SettleMilliseconds"/> after a worker thread was started: until the OS has spread the new
+    /// thread to a core of its own, a split run is no measure of splitting (the GEMM's split choice waits for it).
+    /// </summary>
+    internal static bool Settling => Stopwatch.GetTimestamp() - Volatile.Read(ref lastWorkerStarted) < SettleTicks;
+
     /// <summary>Jobs run on the caller alone so far because the cores were contended (tests, probes).</summary>
     internal static long InlinedJobs;
 
@@ -160,7 +172,11 @@ internal static class WorkerPool
     private static void EnsureWorkers(int needed)
     {
         lock (Workers)
-            while (Workers.Count < needed) Workers.Add(new Worker(Workers.Count + 1));
+            while (Workers.Count < needed)
+            {
+                Workers.Add(new Worker(Workers.Count + 1));
+                Volatile.Write(ref lastWorkerStarted, Stopwatch.GetTimestamp());
+            }
     }
 
     /// <summary>The caller's wait for parts that workers claimed and are still running: a short spin, then a block.</summary>

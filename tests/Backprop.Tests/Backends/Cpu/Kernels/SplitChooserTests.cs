@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Backprop.Kernels.Gemm;
 
 namespace Backprop.Tests.Kernels;
@@ -6,29 +7,18 @@ namespace Backprop.Tests.Kernels;
 [Collection("GemmPath")] // changes the process-wide thread setting
 public class SplitChooserTests
 {
-    /// <summary>Runs a fresh shape through its warm-up and trials; the n-th split and single trial take the given ticks.</summary>
-    private static SplitChooser.Shape Trials(Func<int, long> splitTicks, Func<int, long> singleTicks)
+    private static int Decide(long splitTicks, long singleTicks)
     {
         var shape = new SplitChooser.Shape();
-        for (int i = 0; i < SplitChooser.WarmupCalls; i++)
-        {
-            Assert.Equal(2, shape.Threads(2, out bool warmTimed, out _)); // warm-up: split by size, untimed
-            Assert.False(warmTimed);
-        }
-        int splits = 0, singles = 0;
         for (int i = 0; i < 2 * SplitChooser.TrialsPerKind; i++)
         {
-            Assert.Equal(0, shape.Decision);
             int threads = shape.Threads(2, out bool timed, out bool split);
             Assert.True(timed);
             Assert.Equal(split ? 2 : 1, threads);
-            shape.Report(split, split ? splitTicks(splits++) : singleTicks(singles++));
+            shape.Report(split, split ? splitTicks : singleTicks);
         }
-        Assert.Equal(SplitChooser.TrialsPerKind, splits); // the kinds alternate
-        return shape;
+        return shape.Decision;
     }
-
-    private static int Decide(long splitTicks, long singleTicks) => Trials(_ => splitTicks, _ => singleTicks).Decision;
 
     [Fact]
     public void TheFasterKindWins_AndSplittingNeedsAClearMargin()
@@ -39,52 +29,75 @@ public class SplitChooserTests
     }
 
     [Fact]
-    public void MediansDecide_NotTheLuckiestRun()
-    {
-        // Split runs whose helper happened to be awake twice (300) but was parked otherwise (1500): by best time split
-        // would win, by median it loses. And the other way round: two slow outliers do not sink a faster split.
-        Assert.Equal(1, Trials(i => i < 2 ? 300 : 1500, _ => 1000).Decision);
-        Assert.Equal(2, Trials(i => i < 2 ? 5000 : 500, _ => 1000).Decision);
-    }
-
-    [Fact]
-    public void ASplitChoice_IsWatched_AndUndoneWhenItStopsPaying()
-    {
-        var shape = Trials(_ => 500, _ => 1000);
-        Assert.Equal(2, shape.Decision);
-        for (int i = 0; i < 3 * SplitChooser.TrialsPerKind; i++) // still paying: kept
-        {
-            Assert.Equal(2, shape.Threads(2, out bool timed, out bool split));
-            Assert.True(timed && split);
-            shape.Report(split: true, i % 2 == 0 ? 400 : 900);
-        }
-        Assert.Equal(2, shape.Decision);
-        long revoked = SplitChooser.Revoked;
-        for (int i = 0; i < SplitChooser.TrialsPerKind; i++) // now as slow as one thread: undone once most of the window says so
-        {
-            shape.Threads(2, out _, out _);
-            shape.Report(split: true, 1000 + i);
-            if (i < SplitChooser.TrialsPerKind / 2) Assert.Equal(2, shape.Decision); // a few slow runs are not enough
-        }
-        Assert.Equal(1, shape.Decision);
-        Assert.True(SplitChooser.Revoked > revoked);
-        Assert.Equal(1, shape.Threads(2, out bool watched, out _));
-        Assert.False(watched); // a single-thread choice is not timed
-    }
-
-    [Fact]
     public void AChoiceIsKept_ThenMeasuredAgain()
     {
-        var shape = Trials(_ => 1000, _ => 100);
+        var shape = new SplitChooser.Shape();
+        for (int i = 0; i < 2 * SplitChooser.TrialsPerKind; i++)
+        {
+            shape.Threads(2, out _, out bool split);
+            shape.Report(split, split ? 1000 : 100);
+        }
         Assert.Equal(1, shape.Decision);
-        for (int i = SplitChooser.TrialCalls; i < SplitChooser.RetrialAfter; i++)
+        for (int i = 2 * SplitChooser.TrialsPerKind; i < SplitChooser.RetrialAfter; i++)
         {
             Assert.Equal(1, shape.Threads(2, out bool timed, out _));
-            Assert.False(timed);
+            Assert.False(timed); // a single-thread choice costs no timing
         }
-        Assert.Equal(2, shape.Threads(2, out bool again, out _));
-        Assert.False(again); // trials start over, with their warm-up
+        shape.Threads(2, out bool again, out _);
+        Assert.True(again); // trials start over
         Assert.Equal(0, shape.Decision);
+    }
+
+    /// <summary>A shape whose trials chose splitting (split 500, single 1000 ticks).</summary>
+    private static SplitChooser.Shape SplitChosen()
+    {
+        var shape = new SplitChooser.Shape();
+        for (int i = 0; i < 2 * SplitChooser.TrialsPerKind; i++)
+        {
+            shape.Threads(2, out _, out bool split);
+            shape.Report(split, split ? 500 : 1000);
+        }
+        Assert.Equal(2, shape.Decision);
+        return shape;
+    }
+
+    /// <summary>Runs up to <paramref name="runs"/> watched split calls of <paramref name="ticks"/> each, while the choice stands.</summary>
+    private static void Watched(SplitChooser.Shape shape, int runs, long ticks)
+    {
+        for (int i = 0; i < runs && shape.Decision == 2; i++)
+        {
+            Assert.Equal(2, shape.Threads(2, out bool timed, out bool split));
+            Assert.True(timed && split); // a split choice is timed
+            shape.Report(split: true, ticks);
+        }
+    }
+
+    [Fact]
+    public void ASplitChoice_IsUndone_WhenAWindowOfItsRunsIsNoFasterThanOneThread()
+    {
+        // Enough runs to span the window's time whatever Stopwatch's resolution: ticks of a tenth of the window each.
+        long window = Stopwatch.Frequency * SplitChooser.WatchWindowMicroseconds / 1_000_000;
+        var shape = SplitChosen();
+        long revoked = SplitChooser.Revoked;
+        Watched(shape, SplitChooser.WatchWarmup, long.MaxValue / 1000); // still waking after the trials: ignored
+        Watched(shape, 3 * SplitChooser.WatchWindow, 600); // paying (faster than the single trials' 1000): kept
+        Assert.Equal(2, shape.Decision);
+        Watched(shape, SplitChooser.WatchWindow - 1, Math.Max(1000, window / 10)); // a window not yet full: kept
+        Assert.Equal(2, shape.Decision);
+        Watched(shape, 4 * SplitChooser.WatchWindow, Math.Max(1000, window / 10));
+        Assert.Equal(1, shape.Decision); // the helpers park between calls: back to one thread
+        Assert.True(SplitChooser.Revoked > revoked);
+        Assert.Equal(1, shape.Threads(2, out bool timed, out _));
+        Assert.False(timed);
+    }
+
+    [Fact]
+    public void OneSlowRun_DoesNotUndoASplitChoice()
+    {
+        var shape = SplitChosen();
+        Watched(shape, SplitChooser.WatchWarmup, 600);
+        for (int i = 0; i < 10 * SplitChooser.WatchWindow; i++) Watched(shape, 1, i % SplitChooser.WatchWindow == 0 ? 100_000 : 600);
+        Assert.Equal(2, shape.Decision);
     }
 
     [Fact]
@@ -104,7 +117,7 @@ public class SplitChooserTests
             Threading.Dynamic = false;
             Threading.SetNumThreads(2);
             SplitChooser.Reset();
-            for (int call = 0; call < SplitChooser.TrialCalls + 4; call++)
+            for (int call = 0; call < 2 * SplitChooser.TrialsPerKind + 4; call++)
             {
                 var c = new float[m * n];
                 GemmKernel.Multiply(a, 0, b, 0, c, 0, m, k, n);

@@ -68,10 +68,11 @@ internal static unsafe class GemmKernel
         bool byColumns = (strips >= 2 * threads || strips >= rowStrips) && rowStrips < 8 * strips;
         threads = Math.Min(threads, byColumns ? strips : rowStrips);
         // Whether splitting pays for this shape here is learned from its own runs (SplitChooser); not inside a part
-        // of another job, where a split would run inline anyway.
+        // of another job, where a split would run inline anyway, nor in the first milliseconds of new worker threads,
+        // whose runs say nothing yet (the product splits by size meanwhile).
         SplitChooser.Shape? shape = null;
         bool timed = false, split = false;
-        if (threads > 1 && SplitChooser.Enabled && !WorkerPool.InsidePart && (long)m * n * k <= SplitChooser.MaxTunedMacsPerThread * threads)
+        if (threads > 1 && SplitChooser.Enabled && !WorkerPool.InsidePart && !WorkerPool.Settling && (long)m * n * k <= SplitChooser.MaxTunedMacsPerThread * threads)
         {
             shape = SplitChooser.For(m, k, n, threads);
             threads = shape.Threads(threads, out timed, out split);
