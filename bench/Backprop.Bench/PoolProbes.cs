@@ -47,7 +47,7 @@ public static partial class PoolWakeProbe
 }
 
 /// <summary>
-/// One product timed on one and two threads (the learned split switched off with <c>BACKPROP_GEMM_TUNE=0</c> to see both),
+/// One product timed on one and two threads (run with <c>BACKPROP_WAKE_AWARE=0</c>, so that the two-thread runs split whether or not the worker is awake),
 /// with its operands warm in both cores' caches or just rewritten by the caller's core, as a training step leaves them.
 /// </summary>
 public static class FreshShapeProbe

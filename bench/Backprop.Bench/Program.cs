@@ -2,8 +2,8 @@
 // Usage: dotnet run -c Release --project bench/Backprop.Bench -- [threads] [workload-prefix...]
 // charlm_lstm, charlm_transformer: issue 16's character LMs (CharLm.cs; PyTorch: bench/torch_charlm.py); charlm_*_phases probes them (charlm_*_phases_cpu: thread CPU time, per backward node; 1 thread).
 // Probes (not peer workloads): kernel | inplace | shapes | warm (tiny_step after 500,000 warm-up steps) | phases (fmnist step,
-// with the pool's jobs and wake-ups per step) | pool (the pool's counters and the GEMM's split choices after the other workloads) | poolwake (the
-// pool's hand-off after idle gaps) | freshshape (a product split or not, its operands warm or just written; run with BACKPROP_GEMM_TUNE=0).
+// with the pool's jobs and wake-ups per step) | pool (the pool's counters after the other workloads) | poolwake (the
+// pool's hand-off after idle gaps) | freshshape (a product split or not, its operands warm or just written; run with BACKPROP_WAKE_AWARE=0).
 // CNN probes: cnn_quick (60 steps) | cnn_phases (µs per layer) | cnn_phases_cpu (thread CPU time per layer and backward node; run
 // with 1 thread) | conv_gemm (conv kernels by thread CPU time). bench/cnn_vs_torch.sh compares the CNN with PyTorch in one run.
 // Data-parallel (need mpirun; 1 and 2 ranks, [threads] per rank): ddp_fmnist_mlp | allreduce.
@@ -37,7 +37,7 @@ foreach (int batch in new[] { 64, 256 })
     var (samplesPerSecond, accuracy) = Workloads.FashionMnistMlp(batch, epochs: 2);
     Workloads.Emit(("work", $"fmnist_mlp_b{batch}"), ("samples_per_s", Math.Round(samplesPerSecond)), ("test_acc", Math.Round(accuracy, 4)),
         ("epochs", 2), ("peak_ws_mb", Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0)),
-        ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)), ("pool_inlined_jobs", Backprop.Kernels.WorkerPool.InlinedJobs), ("pool_posted_jobs", Backprop.Kernels.WorkerPool.PostedJobs), ("pool_wake_posts", Backprop.Kernels.WorkerPool.WakePosts), ("split_revoked", Backprop.Kernels.Gemm.SplitChooser.Revoked));
+        ("alloc_bytes_per_step", Math.Round(Workloads.LastAllocatedBytesPerStep)), ("pool_inlined_jobs", Backprop.Kernels.WorkerPool.InlinedJobs), ("pool_posted_jobs", Backprop.Kernels.WorkerPool.PostedJobs), ("pool_wake_posts", Backprop.Kernels.WorkerPool.WakePosts));
 }
 if (Want("fmnist_cnn_b128"))
 {
@@ -84,12 +84,6 @@ foreach (var work in new[] { "charlm_lstm", "charlm_transformer" })
 }
 if (Want("ddp_fmnist_mlp")) DistributedBench.Launch("ddp_fmnist_mlp", [1, 2], threads);
 if (only.Contains("allreduce")) DistributedBench.Launch("allreduce", [2], threads);
-if (only.Contains("pool")) // the pool's counters and the GEMM's split choices after every workload run above
-{
+if (only.Contains("pool")) // the pool's counters after every workload run above
     Workloads.Emit(("work", "pool"), ("posted", Backprop.Kernels.WorkerPool.PostedJobs), ("wakes", Backprop.Kernels.WorkerPool.WakePosts),
-        ("inlined", Backprop.Kernels.WorkerPool.InlinedJobs), ("split_revoked", Backprop.Kernels.Gemm.SplitChooser.Revoked));
-    foreach (var (key, state) in Backprop.Kernels.Gemm.SplitChooser.All())
-        Workloads.Emit(("work", "split_choice"), ("shape", $"{key.M}x{key.K}x{key.N}"), ("threads", key.Threads), ("decision", state.Decision),
-            ("best_split_us", Math.Round(state.Microseconds.BestSplit, 1)), ("best_single_us", Math.Round(state.Microseconds.BestSingle, 1)),
-            ("median_single_us", Math.Round(state.Microseconds.SingleMedian, 1)), ("last_window_median_us", Math.Round(state.Microseconds.LastWindow, 1)));
-}
+        ("inlined", Backprop.Kernels.WorkerPool.InlinedJobs));

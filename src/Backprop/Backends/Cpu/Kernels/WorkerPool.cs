@@ -26,7 +26,7 @@ namespace Backprop.Kernels;
 /// One job runs at a time; a caller that finds the pool busy, or a part that calls <see cref="Run"/> again, runs
 /// every part itself.
 /// </summary>
-internal static class WorkerPool
+internal static partial class WorkerPool
 {
     /// <summary>How long an idle worker, or the caller waiting for the last parts, spins before blocking.</summary>
     internal const int SpinMicroseconds = 50;
@@ -51,24 +51,13 @@ internal static class WorkerPool
     /// <summary>Jobs handed to workers, and hand-offs that had to wake a parked worker (probes: a wake is the costly kind).</summary>
     internal static long PostedJobs, WakePosts;
 
-    /// <summary>How long after a worker thread starts its runs are not yet typical (the OS may first run it beside the caller).</summary>
-    internal const int SettleMilliseconds = 20;
-
-    private static readonly long SettleTicks = Stopwatch.Frequency * SettleMilliseconds / 1000;
-    private static long lastWorkerStarted = long.MinValue / 2;
-
-    /// <summary>
-    /// True for <see cref="SettleMilliseconds"/> after a worker thread was started: until the OS has spread the new
-    /// thread to a core of its own, a split run is no measure of splitting (the GEMM's split choice waits for it).
-    /// </summary>
-    internal static bool Settling => Stopwatch.GetTimestamp() - Volatile.Read(ref lastWorkerStarted) < SettleTicks;
-
     /// <summary>Jobs run on the caller alone so far because the cores were contended (tests, probes).</summary>
     internal static long InlinedJobs;
 
     private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
     private static readonly object Gate = new();
     private static readonly List<Worker> Workers = [];
+    private static volatile Worker[] workerArray = []; // the same workers, readable without the lock
     private static readonly object CallerSignal = new();
     private static int callerSleeping;
     [ThreadStatic] private static bool insidePart;
@@ -134,11 +123,12 @@ internal static class WorkerPool
     /// <summary>
     /// Runs <paramref name="body"/>(start, count) over [0, <paramref name="length"/>) split into up to
     /// <see cref="Threading.MaxKernelThreads"/> contiguous ranges of at least <paramref name="minRange"/> elements, each
-    /// starting at a multiple of 64 (for elementwise passes such as optimizer updates).
+    /// starting at a multiple of 64 (for elementwise passes such as optimizer updates); parked workers are woken only
+    /// for as many ranges as the pass pays for (<see cref="ThreadsForWake"/>).
     /// </summary>
     public static void For(int length, int minRange, Action<int, int> body)
     {
-        int count = Math.Min(Threading.MaxKernelThreads, length / Math.Max(1, minRange));
+        int count = ThreadsForWake(Math.Min(Threading.MaxKernelThreads, length / Math.Max(1, minRange)), length, WakeWorthElementsPerThread);
         if (count <= 1)
         {
             body(0, length);
@@ -172,11 +162,10 @@ internal static class WorkerPool
     private static void EnsureWorkers(int needed)
     {
         lock (Workers)
-            while (Workers.Count < needed)
-            {
-                Workers.Add(new Worker(Workers.Count + 1));
-                Volatile.Write(ref lastWorkerStarted, Stopwatch.GetTimestamp());
-            }
+        {
+            while (Workers.Count < needed) Workers.Add(new Worker(Workers.Count + 1));
+            if (workerArray.Length != Workers.Count) workerArray = [.. Workers];
+        }
     }
 
     /// <summary>The caller's wait for parts that workers claimed and are still running: a short spin, then a block.</summary>
@@ -264,6 +253,9 @@ internal static class WorkerPool
             var thread = new Thread(Loop) { IsBackground = true, Name = $"Backprop worker {index}" };
             thread.Start();
         }
+
+        /// <summary>Whether the worker is parked (blocked, or its thread not started yet): a job handed to it waits for a wake-up.</summary>
+        public bool Parked => Volatile.Read(ref sleeping) == 1;
 
         /// <summary>Hands a job to this worker and wakes it if it is blocked; returns whether it was awake (spinning or working).</summary>
         public bool Post(Job job)

@@ -1,4 +1,5 @@
 using Backprop.Kernels.Gemm;
+using Backprop.Kernels;
 
 namespace Backprop.Tests.Kernels;
 
@@ -93,12 +94,19 @@ public class GemmKernelTests
         var g = new Generator(9);
         var a = Tensor.Randn([300, 200], g);
         var b = Tensor.Randn([200, 150], g);
-        var parallel = a.MatMul(b).ToArray();
+        bool wakeAware = WorkerPool.WakeAware;
+        float[] parallel;
+        try
+        {
+            WorkerPool.WakeAware = false; // split by size even when the workers are parked
+            parallel = a.MatMul(b).ToArray<float>();
+        }
+        finally { WorkerPool.WakeAware = wakeAware; }
         int before = Threading.NumThreads;
         try
         {
             Threading.SetNumThreads(1);
-            Assert.Equal(parallel, a.MatMul(b).ToArray());
+            Assert.Equal(parallel, a.MatMul(b).ToArray<float>());
         }
         finally { Threading.SetNumThreads(before); }
         Assert.Throws<ArgumentException>(() => Threading.SetNumThreads(0));

@@ -37,11 +37,17 @@ public class WorkerPoolTests
     {
         var hits = new int[length];
         var starts = new System.Collections.Concurrent.ConcurrentBag<int>();
-        WorkerPool.For(length, minRange, (start, count) =>
+        bool wakeAware = WorkerPool.WakeAware;
+        WorkerPool.WakeAware = false; // split by size even when the workers are parked
+        try
         {
-            starts.Add(start);
-            for (int i = start; i < start + count; i++) Interlocked.Increment(ref hits[i]);
-        });
+            WorkerPool.For(length, minRange, (start, count) =>
+            {
+                starts.Add(start);
+                for (int i = start; i < start + count; i++) Interlocked.Increment(ref hits[i]);
+            });
+        }
+        finally { WorkerPool.WakeAware = wakeAware; }
         Assert.All(hits, h => Assert.Equal(1, h));
         Assert.All(starts, s => Assert.Equal(0, s % 64));
         if (length >= 2 * Math.Max(minRange, 128) && Threading.NumThreads > 1) Assert.True(starts.Count > 1, "a long range should be split");

@@ -13,8 +13,8 @@ internal enum GemmPath { Auto, Vector512, Vector256, Scalar }
 /// of nr-wide strips, A in mc×kc blocks of 6-row strips, and a register-tiled micro-kernel (Vector512 or Vector256
 /// FMA, chosen by the hardware, with a scalar fallback) computes 6×nr tiles. Any row/column strides are absorbed by
 /// the packing, so transposed operands are never copied. C's columns (or, when C is narrow or far taller than wide, its rows) are split
-/// across up to <see cref="Threading.MaxKernelThreads"/> threads (fewer for small products, and none where
-/// <see cref="SplitChooser"/> has measured that splitting this shape does not pay), each running the whole loop nest with its own packed panels.
+/// across up to <see cref="Threading.MaxKernelThreads"/> threads (fewer for small products, and for mid-size ones whose
+/// helpers have parked: <see cref="WorkerPool.ThreadsForWake"/>), each running the whole loop nest with its own packed panels.
 /// </summary>
 internal static unsafe class GemmKernel
 {
@@ -67,17 +67,8 @@ internal static unsafe class GemmKernel
         // columns, so it takes a band of rows instead (and packs all of B, which is small).
         bool byColumns = (strips >= 2 * threads || strips >= rowStrips) && rowStrips < 8 * strips;
         threads = Math.Min(threads, byColumns ? strips : rowStrips);
-        // Whether splitting pays for this shape here is learned from its own runs (SplitChooser); not inside a part
-        // of another job, where a split would run inline anyway, nor in the first milliseconds of new worker threads,
-        // whose runs say nothing yet (the product splits by size meanwhile).
-        SplitChooser.Shape? shape = null;
-        bool timed = false, split = false;
-        if (threads > 1 && SplitChooser.Enabled && !WorkerPool.InsidePart && !WorkerPool.Settling && (long)m * n * k <= SplitChooser.MaxTunedMacsPerThread * threads)
-        {
-            shape = SplitChooser.For(m, k, n, threads);
-            threads = shape.Threads(threads, out timed, out split);
-        }
-        long started = timed ? SplitChooser.Now() : 0;
+        // Parked helpers are woken only for as many threads as the product pays for at a wake-up's price.
+        threads = WorkerPool.ThreadsForWake(threads, (long)m * n * k, WorkerPool.WakeWorthMacsPerThread);
         fixed (T* pa0 = a, pb0 = b, pc0 = c)
         {
             nint pa = (nint)(pa0 + aOffset), pb = (nint)(pb0 + bOffset), pc = (nint)(pc0 + cOffset);
@@ -94,7 +85,6 @@ internal static unsafe class GemmKernel
             if (threads == 1) Part(0);
             else WorkerPool.Run(threads, Part);
         }
-        if (timed) shape!.Report(split, SplitChooser.Now() - started);
     }
 
     /// <summary>The blocked loop nest for rows [i0, i1) and columns [j0, j1) of C, on the calling thread.</summary>
