@@ -24,8 +24,36 @@ public partial class Tensor
     /// <summary>this ×= value (<c>tensor.mul_</c>).</summary>
     public Tensor Mul_(double value) => Update(BinaryKind.Mul, ScalarLike(value, this), "Mul_");
 
-    /// <summary>this ÷= other (<c>tensor.div_</c>).</summary>
-    public Tensor Div_(Tensor other) => Update(BinaryKind.Div, other, "Div_");
+    /// <summary>
+    /// this ÷= other (<c>tensor.div_</c>). On an integer tensor the quotient is truncated toward zero (PyTorch's
+    /// <c>div_(other, rounding_mode="trunc")</c>), and a zero divisor throws <see cref="DivideByZeroException"/> naming
+    /// its first position, on every device.
+    /// </summary>
+    public Tensor Div_(Tensor other)
+    {
+        if (!DType.IsFloatingPoint() && !other.DType.IsFloatingPoint()) CheckNoZeroDivisor(other, "Div_");
+        return Update(BinaryKind.Div, other, "Div_");
+    }
+
+    /// <summary>
+    /// Throws for an integer division with a zero divisor, as PyTorch's ZeroDivisionError: a CUDA kernel cannot throw
+    /// and would quietly give 0, so the check runs here, the same for every device (one count read back).
+    /// </summary>
+    private static void CheckNoZeroDivisor(Tensor divisor, string op)
+    {
+        Tensor zeros;
+        long count;
+        using (Autograd.NoGrad())
+        {
+            zeros = divisor.Detach().Eq(ScalarLike(0, divisor));
+            count = (long)zeros.Sum().Item();
+        }
+        if (count == 0) return;
+        long first = Array.IndexOf(zeros.Contiguous().Cpu().ToArray<float>(), 1f);
+        throw new DivideByZeroException(
+            $"{op}: integer division by zero — the divisor of shape {divisor.ShapeString} has {count} zero element(s), the first at " +
+            $"flat index {first}. Divide in a floating-point dtype (x.To(DType.Float32)) or replace the zeros first (Tensor.Where).");
+    }
 
     /// <summary>Sets every element to zero (<c>tensor.zero_()</c>).</summary>
     public Tensor Zero_() => Fill_(0);

@@ -101,6 +101,22 @@ public class ShapeOpsTests
     }
 
     [Fact]
+    public void IntegerInPlaceDivision_Truncates_AndAZeroDivisorThrowsNamingIt()
+    {
+        var a = Tensor.FromArray(new long[] { 7, -7, 9 });
+        a.Div_(Tensor.FromArray(new long[] { 2, 2, 3 }));
+        Assert.Equal(new long[] { 3, -3, 3 }, a.ToArray<long>()); // toward zero, as rounding_mode="trunc"
+        var e = Assert.Throws<DivideByZeroException>(() => a.Div_(Tensor.FromArray(new long[] { 1, 0, 0 })));
+        Assert.Contains("Div_", e.Message);
+        Assert.Contains("2 zero element(s)", e.Message);
+        Assert.Contains("flat index 1", e.Message);
+        Assert.Equal(new long[] { 3, -3, 3 }, a.ToArray<long>()); // checked before anything is written
+        var f = Tensor.FromArray(new float[] { 1, 2 });
+        f.Div_(Tensor.FromArray(new float[] { 0, 4 })); // floating point: IEEE, no error
+        Assert.Equal(new[] { double.PositiveInfinity, 0.5 }, f.ToArray());
+    }
+
+    [Fact]
     public void InPlaceOps_BroadcastIntoTargetAndBumpVersion()
     {
         var x = Tensor.Zeros([2, 2]);

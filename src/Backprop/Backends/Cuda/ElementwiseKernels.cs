@@ -58,8 +58,9 @@ internal static class ElementwiseKernels
     };
 
     /// <summary>
-    /// The Int64 expressions that differ from <see cref="Binary"/>'s: division truncates toward zero (0 for a zero divisor
-    /// instead of the CPU's DivideByZeroException, which a kernel cannot throw), Pow is the CPU's integer power.
+    /// The Int64 expressions that differ from <see cref="Binary"/>'s: division truncates toward zero (0 for a zero divisor,
+    /// which a kernel cannot report: <c>Tensor.Div_</c> checks the divisor first and throws on every device), Pow is the
+    /// CPU's integer power.
     /// </summary>
     public static readonly IReadOnlyDictionary<BinaryKind, string> BinaryInt64 = new Dictionary<BinaryKind, string>
     {

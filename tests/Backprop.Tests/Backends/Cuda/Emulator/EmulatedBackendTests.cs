@@ -117,6 +117,22 @@ public sealed class EmulatedBackendTests : IDisposable
     }
 
     [EmulatorFact]
+    public void IntegerDivisionByZero_ThrowsTheCpusError_InsteadOfAQuietZero()
+    {
+        var a = Tensor.FromArray([7L, -7, 9]).To(Device.Cpu);
+        var b = Tensor.FromArray([2L, 0, 3]).To(Device.Cpu);
+        var ga = a.To(cuda);
+        var cpuError = Record.Exception(() => a.Clone().Div_(b));
+        var cudaError = Record.Exception(() => ga.Div_(b.To(cuda)));
+        Assert.IsType<DivideByZeroException>(cpuError);
+        Assert.IsType<DivideByZeroException>(cudaError);
+        Assert.Equal(cpuError!.Message, cudaError!.Message);
+        Assert.Equal(new long[] { 7, -7, 9 }, ga.ToArray<long>()); // untouched
+        ga.Div_(Tensor.FromArray([2L, 2, 3]).To(cuda));
+        Assert.Equal(new long[] { 3, -3, 3 }, ga.ToArray<long>());
+    }
+
+    [EmulatorFact]
     public void LayerNorm_Gelu_Embedding_AndLstmCell_ForwardAndBackward_MatchTheCpu()
     {
         (Tensor Loss, Tensor[] Grads) Run(CudaAllocator? target)
