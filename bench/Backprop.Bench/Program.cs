@@ -86,4 +86,4 @@ if (Want("ddp_fmnist_mlp")) DistributedBench.Launch("ddp_fmnist_mlp", [1, 2], th
 if (only.Contains("allreduce")) DistributedBench.Launch("allreduce", [2], threads);
 if (only.Contains("pool")) // the pool's counters after every workload run above
     Workloads.Emit(("work", "pool"), ("posted", Backprop.Kernels.WorkerPool.PostedJobs), ("wakes", Backprop.Kernels.WorkerPool.WakePosts),
-        ("inlined", Backprop.Kernels.WorkerPool.InlinedJobs));
+        ("inlined", Backprop.Kernels.WorkerPool.InlinedJobs), ("wake_us", Math.Round(Backprop.Kernels.WorkerPool.WakeMicroseconds, 1)));

@@ -109,6 +109,7 @@ internal static partial class WorkerPool
                 EnsureWorkers(helpers);
                 bool anyAwake = false;
                 PostedJobs++;
+                job.PostedAt = start;
                 for (int w = 0; w < helpers; w++) { bool awake = Workers[w].Post(job); anyAwake |= awake; if (!awake) WakePosts++; }
                 int mine = job.Work();
                 long callerDone = Stopwatch.GetTimestamp();
@@ -200,6 +201,9 @@ internal static partial class WorkerPool
     /// <summary>One fork-join job: its body, its part counter and its completion count.</summary>
     private sealed class Job(Action<int> body, int parts)
     {
+        /// <summary>When the caller began handing the job out (a woken worker measures its wake-up from it).</summary>
+        public long PostedAt;
+
         private readonly int count = parts;
         private int next, remaining = parts;
         private Exception? first;
@@ -294,6 +298,7 @@ internal static partial class WorkerPool
                 Job? job;
                 while ((job = Interlocked.Exchange(ref mailbox, null)) is null) Monitor.Wait(this);
                 Volatile.Write(ref sleeping, 0);
+                if (job.PostedAt != 0) RecordWake(Stopwatch.GetTimestamp() - job.PostedAt);
                 return job;
             }
         }

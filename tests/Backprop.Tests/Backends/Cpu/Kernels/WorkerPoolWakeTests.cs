@@ -53,6 +53,29 @@ public class WorkerPoolWakeTests
     }
 
     [Fact]
+    public void TheWakeUpPrice_FollowsTheMeasuredWakeUps_WithinBounds()
+    {
+        try
+        {
+            WorkerPool.ResetWakeCost();
+            Assert.Equal(8_000_000, WorkerPool.WakeWorthMacsPerThread); // 2 × 100 µs × 40 k multiply-adds/µs
+            Assert.Equal(200_000, WorkerPool.WakeWorthElementsPerThread);
+            long tenMicroseconds = System.Diagnostics.Stopwatch.Frequency / 100_000;
+            for (int i = 0; i < 100; i++) WorkerPool.RecordWake(tenMicroseconds); // bare metal: cheap wake-ups
+            Assert.InRange(WorkerPool.WakeMicroseconds, 9.9, 10.1);
+            Assert.InRange(WorkerPool.WakeWorthMacsPerThread, 790_000, 810_000);
+            for (int i = 0; i < 100; i++) WorkerPool.RecordWake(0); // below any real wake-up: the lower bounds
+            Assert.Equal(1 << 19, WorkerPool.WakeWorthMacsPerThread);
+            Assert.Equal(1 << 14, WorkerPool.WakeWorthElementsPerThread);
+            for (int i = 0; i < 100; i++) WorkerPool.RecordWake(long.MaxValue / 4); // a descheduled worker: the upper bounds
+            Assert.InRange(WorkerPool.WakeMicroseconds, 1999, 2000);
+            Assert.Equal(1 << 23, WorkerPool.WakeWorthMacsPerThread);
+            Assert.Equal(1 << 18, WorkerPool.WakeWorthElementsPerThread);
+        }
+        finally { WorkerPool.ResetWakeCost(); }
+    }
+
+    [Fact]
     public void SpinningWorkers_AreTakenForAnyWork()
     {
         WithThreads(3, () =>
@@ -86,6 +109,7 @@ public class WorkerPoolWakeTests
 
             WorkerPool.WakeAware = true;
             ParkAll(1);
+            WorkerPool.ResetWakeCost(); // the assumed VM wake-up: 12.8 M multiply-adds do not pay for it on two threads
             var alone = new float[m * n];
             posted = WorkerPool.PostedJobs;
             GemmKernel.Multiply(a, 0, b, 0, alone, 0, m, k, n);
