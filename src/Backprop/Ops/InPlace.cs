@@ -41,15 +41,10 @@ public partial class Tensor
     /// </summary>
     private static void CheckNoZeroDivisor(Tensor divisor, string op)
     {
-        Tensor zeros;
-        long count;
-        using (Autograd.NoGrad())
-        {
-            zeros = divisor.Detach().Eq(ScalarLike(0, divisor));
-            count = (long)zeros.Sum().Item();
-        }
+        var zeros = divisor.Detach().Eq(ScalarLike(0, divisor));
+        long count = (long)zeros.Sum().Item();
         if (count == 0) return;
-        long first = Array.IndexOf(zeros.Contiguous().Cpu().ToArray<float>(), 1f);
+        long first = Array.IndexOf(zeros.Cpu().ToArray<float>(), 1f);
         throw new DivideByZeroException(
             $"{op}: integer division by zero — the divisor of shape {divisor.ShapeString} has {count} zero element(s), the first at " +
             $"flat index {first}. Divide in a floating-point dtype (x.To(DType.Float32)) or replace the zeros first (Tensor.Where).");

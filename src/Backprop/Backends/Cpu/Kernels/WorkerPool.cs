@@ -296,9 +296,10 @@ internal static partial class WorkerPool
             {
                 Interlocked.Exchange(ref sleeping, 1);
                 Job? job;
-                while ((job = Interlocked.Exchange(ref mailbox, null)) is null) Monitor.Wait(this);
+                bool waited = false;
+                while ((job = Interlocked.Exchange(ref mailbox, null)) is null) waited = Monitor.Wait(this);
                 Volatile.Write(ref sleeping, 0);
-                if (job.PostedAt != 0) RecordWake(Stopwatch.GetTimestamp() - job.PostedAt);
+                if (waited && job.PostedAt != 0) RecordWake(Stopwatch.GetTimestamp() - job.PostedAt); // a real wake-up only
                 return job;
             }
         }
